@@ -21,3 +21,21 @@ def float64():
         yield
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.fixture
+def user_errors():
+    """Turn off the suite's runtime jaxtyping checks, to see the errors a user gets.
+
+    The suite runs with `--jaxtyping-packages=jaxlab,beartype.beartype`, which rejects a
+    wrongly shaped argument before our own validation runs. Users do not run that hook, so
+    bad-input tests assert the messages of our own `ValueError`/`TypeError`s with it off.
+    """
+    import jaxtyping
+
+    previous = jaxtyping.config.jaxtyping_disable
+    jaxtyping.config.update("jaxtyping_disable", True)
+    try:
+        yield
+    finally:
+        jaxtyping.config.update("jaxtyping_disable", previous)
