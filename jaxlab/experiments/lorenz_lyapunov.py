@@ -1,6 +1,7 @@
 """`lorenz-lyapunov`: the Lyapunov spectrum of the Lorenz attractor from a sharded ensemble."""
 
 import dataclasses
+import functools
 from typing import ClassVar
 
 from ._base import Config, Experiment, Reference, Result
@@ -56,6 +57,31 @@ class LorenzLyapunovConfig(Config):
             self.require(value is None or value > 0, name, "positive or None")
 
 
+@functools.cache
+def _member_class():
+    # Defined on first use: experiment modules import nothing heavy when the registry loads.
+    import equinox as eqx
+
+    from jaxlab.systems import lyapunov_spectrum
+
+    class Member(eqx.Module):
+        """One ensemble member's spectrum; a Module so repeated runs reuse the compilation."""
+
+        system: eqx.Module
+        num_intervals: int = eqx.field(static=True)
+        interval: float = eqx.field(static=True)
+        transient: float = eqx.field(static=True)
+        rtol: float | None = eqx.field(static=True)
+        atol: float | None = eqx.field(static=True)
+
+        def __call__(self, y0):
+            return lyapunov_spectrum(self.system, y0, num_intervals=self.num_intervals,
+                                     interval=self.interval, transient=self.transient,
+                                     rtol=self.rtol, atol=self.atol, throw=False)
+
+    return Member
+
+
 def run(config: LorenzLyapunovConfig, *, key) -> Result:
     """Estimate the Lorenz spectrum from every ensemble member, in parallel over devices."""
     import jax
@@ -64,7 +90,7 @@ def run(config: LorenzLyapunovConfig, *, key) -> Result:
     from matplotlib.figure import Figure
 
     from jaxlab.parallel import data_mesh, sharded_map
-    from jaxlab.systems import Lorenz, integrate, kaplan_yorke_dimension, lyapunov_spectrum
+    from jaxlab.systems import Lorenz, integrate, kaplan_yorke_dimension
 
     with jax.enable_x64(config.precision == "float64"):
         dtype = jnp.float64 if config.precision == "float64" else jnp.float32
@@ -72,10 +98,8 @@ def run(config: LorenzLyapunovConfig, *, key) -> Result:
         y0s = system.initial_state(dtype) + config.spread * jax.random.normal(
             key, (config.ensemble, 3), dtype)
 
-        def member(y0):
-            return lyapunov_spectrum(system, y0, num_intervals=config.num_intervals,
-                                     interval=config.interval, transient=config.transient,
-                                     rtol=config.rtol, atol=config.atol, throw=False)
+        member = _member_class()(system, config.num_intervals, config.interval, config.transient,
+                         config.rtol, config.atol)
 
         mesh = data_mesh()
         results = jax.block_until_ready(sharded_map(member, y0s, mesh=mesh))

@@ -86,13 +86,35 @@ def integrate(system: AbstractFlow, y0: Float[ArrayLike, " d"], ts: Float[ArrayL
     atol = (1e-12 if f64 else 1e-8) if atol is None else atol
     solver = default_solver(y0.dtype) if solver is None else solver
     dt0 = system.dt if dt0 is None else dt0
-    controller = (diffrax.PIDController(rtol=rtol, atol=atol)
-                  if isinstance(solver, diffrax.AbstractAdaptiveSolver)
-                  else diffrax.ConstantStepSize())
+    return _integrate(system, y0, ts, rtol, atol, solver, dt0, max_steps, throw)
+
+
+class VectorField(eqx.Module):
+    """`system.vector_field` as a diffrax term function.
+
+    A Module rather than a closure so that jit caches hit for equal systems: two calls
+    with the same system class and shapes compile once.
+    """
+
+    system: AbstractFlow
+
+    def __call__(self, t, y, args):
+        return self.system.vector_field(t, y)
+
+
+def step_size_controller(solver, rtol, atol):
+    """A PID controller for adaptive solvers, constant steps otherwise."""
+    if isinstance(solver, diffrax.AbstractAdaptiveSolver):
+        return diffrax.PIDController(rtol=rtol, atol=atol)
+    return diffrax.ConstantStepSize()
+
+
+@eqx.filter_jit
+def _integrate(system, y0, ts, rtol, atol, solver, dt0, max_steps, throw):
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(lambda t, y, args: system.vector_field(t, y)), solver,
-        t0=ts[0], t1=ts[-1], dt0=dt0, y0=y0, saveat=diffrax.SaveAt(ts=ts),
-        stepsize_controller=controller, max_steps=max_steps, throw=throw,
+        diffrax.ODETerm(VectorField(system)), solver, t0=ts[0], t1=ts[-1], dt0=dt0, y0=y0,
+        saveat=diffrax.SaveAt(ts=ts), stepsize_controller=step_size_controller(solver, rtol, atol),
+        max_steps=max_steps, throw=throw,
     )
     return Trajectory(ts=sol.ts, ys=sol.ys, converged=sol.result == diffrax.RESULTS.successful,
                       num_steps=sol.stats["num_steps"])
@@ -118,6 +140,11 @@ def iterate(system: AbstractMap, y0: Float[ArrayLike, " d"], n: int) -> Float[Ar
     if not isinstance(n, int) or n < 0:
         raise ValueError(f"iterate: n must be a non-negative int, got {n!r}")
 
+    return _iterate(system, y0, n)
+
+
+@eqx.filter_jit
+def _iterate(system, y0, n):
     def body(y, _):
         y_next = system.step(y)
         return y_next, y_next

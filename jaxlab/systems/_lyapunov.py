@@ -5,7 +5,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ._base import AbstractFlow, AbstractMap, AbstractSystem
-from ._integrate import check_state, default_solver
+from ._integrate import VectorField, check_state, default_solver, step_size_controller
 
 
 class LyapunovResult(eqx.Module):
@@ -117,9 +117,25 @@ def _flow_spectrum(system, y0, q0, num_intervals, interval, transient, rtol, ato
     rtol = (1e-10 if f64 else 1e-6) if rtol is None else rtol
     atol = (1e-12 if f64 else 1e-8) if atol is None else atol
     solver = default_solver(y0.dtype) if solver is None else solver
-    controller = (diffrax.PIDController(rtol=rtol, atol=atol)
-                  if isinstance(solver, diffrax.AbstractAdaptiveSolver)
-                  else diffrax.ConstantStepSize())
+    return _flow_spectrum_jit(system, y0, q0, num_intervals, float(interval), float(transient),
+                              rtol, atol, solver, max_steps, throw)
+
+
+class _TangentField(eqx.Module):
+    """d(y, Q)/dt = (f(t, y), J(t, y) Q), with J Q from `jax.linearize` (no Jacobian formed)."""
+
+    system: AbstractFlow
+
+    def __call__(self, t, state, args):
+        y, q = state
+        dy, jvp = jax.linearize(lambda x: self.system.vector_field(t, x), y)
+        return dy, jax.vmap(jvp, in_axes=1, out_axes=1)(q)
+
+
+@eqx.filter_jit
+def _flow_spectrum_jit(system, y0, q0, num_intervals, interval, transient, rtol, atol, solver,
+                       max_steps, throw):
+    controller = step_size_controller(solver, rtol, atol)
     dt0 = min(system.dt, interval)
     dtype = y0.dtype
 
@@ -130,19 +146,11 @@ def _flow_spectrum(system, y0, q0, num_intervals, interval, transient, rtol, ato
         final = jax.tree_util.tree_map(lambda x: x[-1], sol.ys)
         return final, sol.result == diffrax.RESULTS.successful
 
-    def state_field(t, y, args):
-        return system.vector_field(t, y)
-
-    def tangent_field(t, state, args):
-        y, q = state
-        dy, jvp = jax.linearize(lambda x: system.vector_field(t, x), y)
-        return dy, jax.vmap(jvp, in_axes=1, out_axes=1)(q)
-
     ok0 = jnp.array(True)
     if transient > 0:
-        y0, ok0 = solve(diffrax.ODETerm(state_field), jnp.array(0.0, dtype),
+        y0, ok0 = solve(diffrax.ODETerm(VectorField(system)), jnp.array(0.0, dtype),
                         jnp.array(transient, dtype), y0)
-    term = diffrax.ODETerm(tangent_field)
+    term = diffrax.ODETerm(_TangentField(system))
     t_start = jnp.asarray(transient, dtype)
     h = jnp.asarray(interval, dtype)
 
@@ -173,7 +181,11 @@ def _map_spectrum(system, y0, q0, num_intervals, interval, transient):
     transient = 1000 if transient is None else transient
     _check_positive("interval", interval, integer=True)
     _check_positive("transient", transient, integer=True, allow_zero=True)
+    return _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient)
 
+
+@eqx.filter_jit
+def _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient):
     def advance(y, _):
         return system.step(y), None
 

@@ -101,3 +101,17 @@ def test_registry(user_errors):
         get("Lorenz", r=1.0)
     with pytest.raises(ValueError, match="kind must be None or one of"):
         names("delay-ish")
+
+
+def test_compiles_once_per_shape(caplog):
+    ts = jnp.linspace(0.0, 1.0, 5)
+    y_a, y_b = Lorenz().initial_state(), Lorenz().initial_state() + 1.0
+    h_a, h_b = jnp.array([0.1, 0.1]), jnp.array([0.2, 0.0])
+    integrate(Lorenz(), y_a, ts)
+    iterate(Henon(), h_a, 10)
+    with jax.log_compiles(), caplog.at_level("WARNING", logger="jax"):
+        integrate(Lorenz(), y_b, ts)
+        iterate(Henon(), h_b, 10)
+    ours = [r for r in caplog.records if "_integrate" in r.getMessage()
+            or "_iterate" in r.getMessage()]
+    assert not ours
