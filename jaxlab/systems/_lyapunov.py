@@ -32,6 +32,9 @@ class LyapunovResult(eqx.Module):
 
 def _orthonormalise(q: Array) -> tuple[Array, Array]:
     """QR with a positive diagonal of R; returns (Q, log|diag R|)."""
+    if q.shape[1] == 1:  # one vector: a normalisation, much cheaper than a LAPACK QR call
+        norm = jnp.linalg.norm(q)
+        return q / norm, jnp.log(norm)[None]
     q, r = jnp.linalg.qr(q)
     diag = jnp.diagonal(r)
     sign = jnp.where(diag < 0, -1.0, 1.0).astype(q.dtype)
