@@ -180,7 +180,7 @@ EXPERIMENT = Experiment(
     config=LorenzLyapunovConfig,
     run=run,
     tags=("demo",),
-    quick_runtime_s=None,
+    quick_runtime_s=19.0,
     description="Full Lyapunov spectrum and Kaplan-Yorke dimension of Lorenz-63 from an "
                 "ensemble sharded over devices",
 )
