@@ -8,13 +8,7 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 """
 
 import importlib
-import importlib.metadata
 from typing import TYPE_CHECKING
-
-try:
-    __version__ = importlib.metadata.version("jaxlab")
-except importlib.metadata.PackageNotFoundError:  # running from a source tree, not installed
-    __version__ = "0.0.0+unknown"
 
 _SUBPACKAGES = ("experiments", "parallel", "systems", "train")
 
@@ -27,7 +21,20 @@ if TYPE_CHECKING:
     from . import train as train
 
 
+def _version() -> str:
+    # importlib.metadata costs ~80 ms to import: read the version only when asked.
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("jaxlab")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that is not installed
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()["__version__"] = version = _version()
+        return version
     if name in _SUBPACKAGES:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
@@ -36,4 +43,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_SUBPACKAGES))
+    return sorted(set(globals()) | {"__version__", *_SUBPACKAGES})
