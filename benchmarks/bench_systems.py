@@ -83,7 +83,7 @@ def test_lyapunov_lorenz(benchmark):
 
 def test_lyapunov_logistic(benchmark):
     n = 100_000
-    fn = jax.jit(lambda y: lyapunov_spectrum(Logistic(), y, num_intervals=n).exponents)
+    fn = jax.jit(lambda y: lyapunov_spectrum(Logistic(r=4.0), y, num_intervals=n).exponents)
     y0 = jnp.array([0.1234])
     compile_s = compile_time(fn, y0)
     benchmark.pedantic(lambda: jax.block_until_ready(fn(y0)), rounds=5)

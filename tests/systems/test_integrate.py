@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from jaxlab.systems import Henon, Lorenz, Rossler, get, integrate, iterate, names
+from jaxlab.systems import Henon, Lorenz, Rossler, integrate, iterate
 
 
 def test_lorenz_matches_scipy_dop853(float64):
@@ -89,18 +89,6 @@ def test_bad_inputs(user_errors):
         iterate(Lorenz(), jnp.zeros(3), 3)
     with pytest.raises(ValueError, match="n must be a non-negative int, got -1"):
         iterate(Henon(), jnp.zeros(2), -1)
-
-
-def test_registry(user_errors):
-    assert names("flow") == ["Lorenz", "Rossler"]
-    assert names("map") == ["Henon", "Logistic"]
-    assert float(get("Lorenz", rho=35.0).rho) == 35.0
-    with pytest.raises(ValueError, match="did you mean Lorenz"):
-        get("Lorentz")
-    with pytest.raises(ValueError, match=r"has no parameter\(s\) \['r'\]"):
-        get("Lorenz", r=1.0)
-    with pytest.raises(ValueError, match="kind must be None or one of"):
-        names("delay-ish")
 
 
 def test_compiles_once_per_shape(caplog):

@@ -1,0 +1,122 @@
+"""Every catalogue system against dysts 0.96, run side by side (float64, 20 random states)."""
+
+import inspect
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxlab.systems import AbstractFlow, AbstractMap, flows, get, maps, names
+
+with warnings.catch_warnings():  # dysts warns that numba is absent
+    warnings.simplefilter("ignore")
+    import dysts.flows as dysts_flows
+    import dysts.maps as dysts_maps
+
+FLOWS, MAPS = names("flow"), names("map")
+# Deliberate deviations from dysts's defaults (documented in the class docstrings).
+PARAMETER_DEVIATIONS = {("flow", "Lorenz"): {"beta": (8 / 3, 2.667)}}
+
+
+def _dysts(kind: str, name: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return getattr(dysts_flows if kind == "flow" else dysts_maps, name)()
+
+
+def _states(ic: np.ndarray, seed: int) -> np.ndarray:
+    # Perturbations around dysts's initial condition (which lies on the attractor), so
+    # every state is inside the domain of systems in polar or other restricted coordinates.
+    rng = np.random.default_rng(seed)
+    return ic * (1 + 0.05 * rng.standard_normal((20, ic.size))) + 0.01 * rng.standard_normal(
+        (20, ic.size))
+
+
+def test_catalogue_is_complete():
+    assert len(FLOWS) == 129 and len(MAPS) == 23
+    for kind, module, ours in (("flow", dysts_flows, FLOWS), ("map", dysts_maps, MAPS)):
+        base = "DynSys" if kind == "flow" else "DynMap"
+        theirs = {n for n, c in inspect.getmembers(module, inspect.isclass)
+                  if c.__module__ == module.__name__ and base in [b.__name__ for b in c.__mro__]
+                  and "DynSysDelay" not in [b.__name__ for b in c.__mro__]}
+        assert set(ours) == theirs
+
+
+@pytest.mark.parametrize("name", FLOWS)
+def test_flow_matches_dysts(name, float64):
+    theirs = _dysts("flow", name)
+    ours = get(name, kind="flow", **theirs.params)
+    assert isinstance(ours, AbstractFlow) and ours.dimension == len(theirs.ic)
+    states = _states(np.asarray(theirs.ic, dtype=np.float64), seed=hash(name) % 2**32)
+    times = np.random.default_rng(1).uniform(0.0, 10.0, 20)
+    expected = np.stack([np.asarray(theirs.rhs(x, t), dtype=np.float64).ravel()
+                         for x, t in zip(states, times, strict=True)])
+    got = jax.vmap(ours.vector_field)(jnp.asarray(times), jnp.asarray(states))
+    assert got.dtype == jnp.float64
+    assert np.isfinite(expected).mean() > 0.9
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", MAPS)
+def test_map_matches_dysts(name, float64):
+    theirs = _dysts("map", name)
+    ours = get(name, kind="map", **theirs.params)
+    assert isinstance(ours, AbstractMap) and ours.dimension == len(np.atleast_1d(theirs.ic))
+    states = _states(np.atleast_1d(np.asarray(theirs.ic, dtype=np.float64)), seed=len(name))
+    if name == "BlinkingVortexMap":
+        # dysts's map is stateful (it flips b after each call); compare one blink.
+        p = theirs.params
+        expected = np.stack([np.asarray(theirs._rhs(*x, p["a"], p["b"], p["gamma"], p["t"]))
+                             for x in states])
+        got = jax.vmap(lambda x: ours.half_step(x, ours.b))(jnp.asarray(states))
+    else:
+        # dysts's rhs wants a column for 1-D maps and a flat vector otherwise
+        call = (lambda x: theirs.rhs(x[:, None])) if ours.dimension == 1 else theirs.rhs
+        expected = np.stack([np.asarray(call(x), dtype=np.float64).ravel() for x in states])
+        got = jax.vmap(ours.step)(jnp.asarray(states))
+    assert got.dtype == jnp.float64
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("kind", "name"),
+                         [("flow", n) for n in FLOWS] + [("map", n) for n in MAPS])
+def test_metadata_matches_dysts(kind, name):
+    theirs = _dysts(kind, name)
+    cls = type(get(name, kind=kind))
+    np.testing.assert_allclose(np.asarray(cls.default_ic, dtype=float),
+                               np.atleast_1d(np.asarray(theirs.ic, dtype=float)), rtol=1e-12)
+    if kind == "flow":
+        assert cls.dt == pytest.approx(theirs.dt) and cls.period == pytest.approx(theirs.period)
+    assert " ".join(cls.citation.split()) == " ".join((theirs.citation or "").split())
+    deviations = PARAMETER_DEVIATIONS.get((kind, name), {})
+    for param, value in theirs.params.items():
+        ours = getattr(cls(), param)
+        if param in deviations:
+            assert (ours, value) == pytest.approx(deviations[param])
+        else:
+            np.testing.assert_allclose(np.asarray(ours, dtype=float), np.asarray(value, float))
+
+
+def test_namespaces_and_lookup(user_errors):
+    assert flows.Lorenz is get("Lorenz").__class__
+    assert maps.Duffing is get("Duffing", kind="map").__class__
+    assert get("Duffing").__class__ is flows.Duffing  # the flow wins without a kind
+    with pytest.raises(ValueError, match="did you mean Lorenz"):
+        get("Lorentz")
+    with pytest.raises(ValueError, match="unknown system 'Lorenz' of kind 'map'"):
+        get("Lorenz", kind="map")
+    with pytest.raises(ValueError, match=r"has no parameter\(s\) \['r'\]"):
+        get("Lorenz", r=1.0)
+    with pytest.raises(ValueError, match="kind must be None or one of"):
+        names("delay-ish")
+
+
+def test_parameters_are_differentiable_and_vmappable():
+    rossler = get("Rossler")
+    y = rossler.initial_state()
+    grad = jax.grad(lambda c: get("Rossler", c=c).vector_field(0.0, y)[2])(5.7)
+    np.testing.assert_allclose(float(grad), -float(y[2]), rtol=1e-6)  # d/dc [b + z(x − c)] = −z
+    fields = jax.vmap(lambda a: get("Rossler", a=a).vector_field(0.0, y))(jnp.array([0.1, 0.2]))
+    assert fields.shape == (2, 3)
