@@ -18,6 +18,7 @@ from ._catalogue import names as names
 from ._integrate import Trajectory as Trajectory
 from ._integrate import integrate as integrate
 from ._integrate import iterate as iterate
+from ._integrate import trajectory as trajectory
 from ._lyapunov import LyapunovResult as LyapunovResult
 from ._lyapunov import kaplan_yorke_dimension as kaplan_yorke_dimension
 from ._lyapunov import lyapunov_spectrum as lyapunov_spectrum
@@ -41,5 +42,6 @@ __all__ = [
     "lyapunov_spectrum",
     "maps",
     "names",
+    "trajectory",
     *flows.__all__,
 ]
