@@ -15,6 +15,16 @@ from ._base import AbstractMap as AbstractMap
 from ._base import AbstractSystem as AbstractSystem
 from ._catalogue import get as get
 from ._catalogue import names as names
+from ._embedding import CaoResult as CaoResult
+from ._embedding import FNNResult as FNNResult
+from ._embedding import LagResult as LagResult
+from ._embedding import ami_lag as ami_lag
+from ._embedding import autocorrelation as autocorrelation
+from ._embedding import autocorrelation_lag as autocorrelation_lag
+from ._embedding import average_mutual_information as average_mutual_information
+from ._embedding import cao_embedding_dimension as cao_embedding_dimension
+from ._embedding import delay_embed as delay_embed
+from ._embedding import false_nearest_neighbours as false_nearest_neighbours
 from ._integrate import Trajectory as Trajectory
 from ._integrate import integrate as integrate
 from ._integrate import iterate as iterate
@@ -30,6 +40,16 @@ __all__ = [
     "AbstractFlow",
     "AbstractMap",
     "AbstractSystem",
+    "CaoResult",
+    "FNNResult",
+    "LagResult",
+    "ami_lag",
+    "autocorrelation",
+    "autocorrelation_lag",
+    "average_mutual_information",
+    "cao_embedding_dimension",
+    "delay_embed",
+    "false_nearest_neighbours",
     "Henon",
     "Logistic",
     "LyapunovResult",
