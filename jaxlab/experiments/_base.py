@@ -149,12 +149,14 @@ class Result:
     - `figures`: `matplotlib.figure.Figure` objects, by file stem.
     - `references`: the paper's values for some metrics, by metric name.
     - `summary`: a few sentences of Markdown: what was run and what it shows.
+    - `artifacts`: text files (tables, JSON) by file name, written beside the metrics.
     """
 
     metrics: dict[str, Any]
     figures: dict[str, Any] = dataclasses.field(default_factory=dict)
     references: dict[str, Reference] = dataclasses.field(default_factory=dict)
     summary: str = ""
+    artifacts: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -122,6 +122,8 @@ def run_experiment(name: str | Experiment, *, quick: bool = False, seed: int = 0
         out_path.mkdir(parents=True, exist_ok=True)
         for stem, fig in result.figures.items():
             figures[stem] = _save_figure(fig, out_path / f"{stem}.png")
+        for filename, text in result.artifacts.items():
+            atomic_write_text(out_path / filename, text)
         payload = {
             "experiment": experiment.name, "paper": experiment.paper, "quick": quick,
             "seed": seed, "config": to_json(config.to_dict()), "wall_time_s": wall,
@@ -129,6 +131,7 @@ def run_experiment(name: str | Experiment, *, quick: bool = False, seed: int = 0
             "references": {k: {"value": to_json(r.value), "source": r.source, "note": r.note}
                            for k, r in result.references.items()},
             "figures": sorted(f"{s}.png" for s in figures), "versions": _versions(),
+            "artifacts": sorted(result.artifacts),
         }
         atomic_write_text(out_path / "metrics.json", json.dumps(payload, indent=2) + "\n")
         summary = [f"# {experiment.name}", "", f"*{experiment.paper}*", "",

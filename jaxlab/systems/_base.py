@@ -54,3 +54,30 @@ class AbstractMap(AbstractSystem):
     @abc.abstractmethod
     def step(self, y: Float[Array, " d"]) -> Float[Array, " d"]:
         """One iteration F(y), shape `(d,)`."""
+
+
+class AbstractDelay(AbstractSystem):
+    """A delay-differential equation dy/dt = f(t, y(t), y(t − τ)) with one constant delay τ.
+
+    The state at time t is the whole history segment y([t − τ, t]), so the system is
+    infinite-dimensional; `dimension` is the number of components of y(t). The initial
+    history is constant, y(s) = y0 for s in [−τ, 0] (the dysts convention).
+
+    **Fields:** `tau`, the delay τ > 0, a static Python float (it fixes the step grid, so it
+    cannot be traced, vmapped or differentiated).
+
+    **Class variables** (besides those of `AbstractSystem`):
+
+    - `dt`: a step-size hint; fixed-step solvers use the largest τ/m not above it.
+    - `period`: the dominant (Fourier) period of the trajectory, in time units.
+    """
+
+    tau: eqx.AbstractVar[float]
+    dt: eqx.AbstractClassVar[float]
+    period: eqx.AbstractClassVar[float]
+    kind: ClassVar[str] = "delay"
+
+    @abc.abstractmethod
+    def vector_field(self, t: Float[Array, ""], y: Float[Array, " d"],
+                     history: Float[Array, " d"]) -> Float[Array, " d"]:
+        """The right-hand side f(t, y(t), y(t − τ)), shape `(d,)`; `history` is y(t − τ)."""

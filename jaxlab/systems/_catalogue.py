@@ -3,8 +3,8 @@
 import difflib
 import inspect
 
-from . import _flows, _maps
-from ._base import AbstractFlow, AbstractMap, AbstractSystem
+from . import _delay, _flows, _maps
+from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSystem
 
 
 def _classes(module, base) -> dict[str, type[AbstractSystem]]:
@@ -15,7 +15,9 @@ def _classes(module, base) -> dict[str, type[AbstractSystem]]:
 
 FLOWS = _classes(_flows, AbstractFlow)
 MAPS = _classes(_maps, AbstractMap)
-_BY_KIND: dict[str, dict[str, type[AbstractSystem]]] = {"flow": FLOWS, "map": MAPS}
+DELAYS = _classes(_delay, AbstractDelay)
+_BY_KIND: dict[str, dict[str, type[AbstractSystem]]] = {"flow": FLOWS, "delay": DELAYS,
+                                                        "map": MAPS}
 
 
 _KIND_ORDER = ("flow", "delay", "map")

@@ -6,7 +6,7 @@ import lineax as lx
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ._base import AbstractFlow, AbstractMap
+from ._base import AbstractDelay, AbstractFlow, AbstractMap
 
 
 class Trajectory(eqx.Module):
@@ -183,7 +183,8 @@ def trajectory(system, n: int, *, pts_per_period: int = 100, resample: bool = Tr
                throw: bool = True) -> Trajectory:
     """A trajectory of `n` points, sampled as dysts's `make_trajectory` does.
 
-    Flows are resampled to `pts_per_period` points per dominant period (`system.period`),
+    Flows and delay systems (solved by `integrate_delay`, from the constant history `y0`)
+    are resampled to `pts_per_period` points per dominant period (`system.period`),
     so every system of the catalogue is seen at the same resolution: the time span is
     `period · n / pts_per_period`. Maps are iterated `n` times.
 
@@ -255,9 +256,19 @@ def trajectory(system, n: int, *, pts_per_period: int = 100, resample: bool = Tr
         else:
             out = integrate(system, y0, ts, rtol=rtol, atol=atol, solver=solver,
                             max_steps=max_steps, throw=throw)
+    elif isinstance(system, AbstractDelay):
+        if noise > 0:
+            raise ValueError("trajectory: noise is not supported for delay systems, got "
+                             f"noise={noise!r}")
+        from ._delay import integrate_delay  # _delay imports this module
+
+        y0 = check_state("trajectory", system, y0)
+        span = system.period * n / pts_per_period if resample else system.dt * (n - 1)
+        t0 = transient * system.period
+        out = integrate_delay(system, y0, np.linspace(t0, t0 + span, n), throw=throw)
     else:
-        raise TypeError(f"trajectory: system must be an AbstractFlow or AbstractMap, got "
-                        f"{type(system).__name__}")
+        raise TypeError(f"trajectory: system must be an AbstractFlow, AbstractMap or "
+                        f"AbstractDelay, got {type(system).__name__}")
     if standardize:
         ys = out.ys
         ys = (ys - ys.mean(axis=0)) / ys.std(axis=0)

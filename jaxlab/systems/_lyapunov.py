@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float
 
-from ._base import AbstractFlow, AbstractMap, AbstractSystem
+from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSystem
 from ._integrate import VectorField, check_state, default_solver, step_size_controller
 
 
@@ -82,9 +82,16 @@ def lyapunov_spectrum(system: AbstractSystem, y0: Float[ArrayLike, " d"] | None 
     Gilpin, *Chaos as an interpretable benchmark for forecasting and data-driven
     modelling* (NeurIPS 2021) for the invariants of the catalogue.
     """
+    if isinstance(system, AbstractDelay):  # a history buffer as the state: see _delay.py
+        from ._delay import lyapunov_spectrum_of_delay  # _delay imports this module
+
+        return lyapunov_spectrum_of_delay(
+            system, y0, num_exponents=num_exponents, num_intervals=num_intervals,
+            interval=interval, transient=transient, rtol=rtol, atol=atol, solver=solver,
+            throw=throw)
     if not isinstance(system, (AbstractFlow, AbstractMap)):
-        raise TypeError(f"lyapunov_spectrum: system must be an AbstractFlow or AbstractMap, "
-                        f"got {type(system).__name__}")
+        raise TypeError(f"lyapunov_spectrum: system must be an AbstractFlow, AbstractMap or "
+                        f"AbstractDelay, got {type(system).__name__}")
     d = system.dimension
     y0 = system.initial_state() if y0 is None else y0
     y0 = check_state("lyapunov_spectrum", system, y0)

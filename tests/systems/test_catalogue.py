@@ -35,13 +35,18 @@ def _states(ic: np.ndarray, seed: int) -> np.ndarray:
 
 
 def test_catalogue_is_complete():
-    assert len(FLOWS) == 129 and len(MAPS) == 23
+    assert len(FLOWS) == 129 and len(MAPS) == 23 and len(names("delay")) == 6
+    assert len(names()) == 129 + 23 + 6 - 1  # "Duffing" is both a flow and a map
     for kind, module, ours in (("flow", dysts_flows, FLOWS), ("map", dysts_maps, MAPS)):
         base = "DynSys" if kind == "flow" else "DynMap"
         theirs = {n for n, c in inspect.getmembers(module, inspect.isclass)
                   if c.__module__ == module.__name__ and base in [b.__name__ for b in c.__mro__]
                   and "DynSysDelay" not in [b.__name__ for b in c.__mro__]}
         assert set(ours) == theirs
+    delays = {n for n, c in inspect.getmembers(dysts_flows, inspect.isclass)
+              if c.__module__ == dysts_flows.__name__
+              and "DynSysDelay" in [b.__name__ for b in c.__mro__]}
+    assert set(names("delay")) == delays
 
 
 @pytest.mark.parametrize("name", FLOWS)

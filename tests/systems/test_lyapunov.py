@@ -154,7 +154,7 @@ def test_bad_input(kwargs, message, user_errors):
 
 
 def test_bad_system(user_errors):
-    with pytest.raises(TypeError, match="AbstractFlow or AbstractMap, got str"):
+    with pytest.raises(TypeError, match="AbstractFlow, AbstractMap or AbstractDelay, got str"):
         lyapunov_spectrum("Lorenz")
 
 

@@ -68,6 +68,15 @@ def test_maps_noise_and_standardize(float64):
     np.testing.assert_allclose(np.asarray(z.std(0)), 1.0, rtol=1e-12)
 
 
+def test_delay_systems_resample_by_period(float64):
+    from jaxlab.systems import MackeyGlass, integrate_delay
+
+    traj = trajectory(MackeyGlass(), 300, pts_per_period=20)
+    ts = np.linspace(0.0, MackeyGlass.period * 300 / 20, 300)
+    ref = integrate_delay(MackeyGlass(), MackeyGlass().initial_state(), ts)
+    np.testing.assert_allclose(np.asarray(traj.ys), np.asarray(ref.ys), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -1,0 +1,58 @@
+"""chaos-catalogue on a tiny subset: rows, comparison with dysts, the page, cache resume."""
+
+import json
+
+import pytest
+
+from jaxlab.experiments import ConfigError, run_experiment
+
+TINY = ["systems=Lorenz,Henon,MackeyGlass", "initial_conditions=2", "lyapunov_periods=20",
+        "map_iterations=3000", "points=600"]
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    out = tmp_path_factory.mktemp("catalogue")
+    cache = out / "cache"
+    record = run_experiment("chaos-catalogue", quick=True, out=out / "run",
+                            overrides=[*TINY, f"cache_dir={cache}"])
+    return record, out, cache
+
+
+def test_rows_and_invariants(catalogue):
+    record, out, _ = catalogue
+    rows = {r["system"]: r for r in json.loads((out / "run" / "catalogue.json").read_text())}
+    assert set(rows) == {"Lorenz", "Henon", "MackeyGlass"}
+    assert rows["Lorenz"]["kind"] == "flow" and rows["MackeyGlass"]["kind"] == "delay"
+    # 20 periods (~30 time units) of averaging: λ_max of Lorenz within ±15% of 0.9056.
+    assert abs(rows["Lorenz"]["lambda_max"] - 0.9056) < 0.15 * 0.9056
+    # Hénon over 3000 iterations: standard error ≈ 0.01.
+    assert abs(rows["Henon"]["lambda_max"] - 0.41922) < 0.04
+    assert rows["MackeyGlass"]["lambda_max"] > 0
+    assert 1.8 < rows["Lorenz"]["correlation_dimension"] < 2.3
+    assert rows["Lorenz"]["dysts"]["maximum_lyapunov_estimated"] == pytest.approx(0.8917, rel=1e-3)
+    metrics = record.result.metrics
+    assert metrics["systems"] == 3 and metrics["systems_failed"] == 0
+
+
+def test_catalogue_page(catalogue):
+    _, out, _ = catalogue
+    page = (out / "run" / "systems.md").read_text()
+    assert page.count("\n| ") == 4  # the header and three systems
+    assert "| Lorenz | flow | 3 | Tsit5 |" in page
+    assert (out / "run" / "attractors.png").exists()
+
+
+def test_cache_makes_the_rerun_resume(catalogue, tmp_path):
+    record, _, cache = catalogue
+    assert sorted(p.name for p in cache.iterdir()) == ["delay-MackeyGlass.json", "flow-Lorenz.json",
+                                                       "map-Henon.json"]
+    again = run_experiment("chaos-catalogue", quick=True, out=tmp_path,
+                           overrides=[*TINY, f"cache_dir={cache}"])
+    assert again.wall_s < record.wall_s / 3
+    assert again.result.metrics == record.result.metrics
+
+
+def test_unknown_system_is_a_config_error(user_errors):
+    with pytest.raises(ConfigError, match="unknown system 'Lorentz'; did you mean 'Lorenz'"):
+        run_experiment("chaos-catalogue", quick=True, overrides=["systems=Lorentz"])
