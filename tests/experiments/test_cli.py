@@ -51,12 +51,17 @@ def test_run_json_and_seed_reproducible(tmp_path, capsys):
 
 
 def test_repro_writes_report(tmp_path, capsys, monkeypatch):
-    from jaxlab.experiments import get
+    from jaxlab.experiments import get, names
 
-    experiment = get("lorenz-lyapunov")
-    tiny = experiment.config.quick(ensemble=2, num_intervals=20, transient=1.0,
-                                   precision="float32")
-    monkeypatch.setattr(experiment.config, "quick", classmethod(lambda cls: tiny))
+    tiny = {"lorenz-lyapunov": {"ensemble": 2, "num_intervals": 20, "transient": 1.0,
+                                "precision": "float32"},
+            "chaos-catalogue": {"systems": "Henon", "initial_conditions": 1,
+                                "map_iterations": 200, "points": 200}}
+    assert set(names(tag="demo")) <= set(tiny), "give every demo experiment a tiny size here"
+    for name, fields in tiny.items():
+        config = get(name).config
+        small = config.quick(**fields)
+        monkeypatch.setattr(config, "quick", classmethod(lambda cls, small=small: small))
     assert main(["repro", "--demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"report: {tmp_path / 'report.md'}" in out
