@@ -245,12 +245,8 @@ class ThomasLabyrinth(AbstractFlow):
     )
 
     def vector_field(self, t, state):
-        x, y, z = state
-        a, b = self.a, self.b
-        xdot = -a * x + b * jnp.sin(y)
-        ydot = -a * y + b * jnp.sin(z)
-        zdot = -a * z + b * jnp.sin(x)
-        return _stack(xdot, ydot, zdot)
+        # the equations of Thomas, at other parameter values (as in dysts)
+        return Thomas.vector_field(self, t, state)
 
 
 class DoublePendulum(AbstractFlow):
@@ -1565,12 +1561,8 @@ class Coullet(AbstractFlow):
     )
 
     def vector_field(self, t, state):
-        x, y, z = state
-        a, b, c, d = self.a, self.b, self.c, self.d
-        xdot = y
-        ydot = z
-        zdot = -a * x - b * y - c * z + d * x**3
-        return _stack(xdot, ydot, zdot)
+        # the equations of Arneodo, at other parameter values (as in dysts)
+        return Arneodo.vector_field(self, t, state)
 
 
 class Rucklidge(AbstractFlow):
@@ -1647,12 +1639,8 @@ class LiuChen(AbstractFlow):
     citation: ClassVar[str] = "Liu, Chen. Int J Bifurcat Chaos. 2004: 1395-1403."
 
     def vector_field(self, t, state):
-        x, y, z = state
-        a, b, c, h, p, q, r, s = self.a, self.b, self.c, self.h, self.p, self.q, self.r, self.s
-        xdot = a * x + h * y + s * y * z
-        ydot = -b * y - p * x + q * x * z
-        zdot = c * z - r * x * y
-        return _stack(xdot, ydot, zdot)
+        # the equations of Sakarya, at other parameter values (as in dysts)
+        return Sakarya.vector_field(self, t, state)
 
 
 class RayleighBenard(AbstractFlow):
@@ -1757,12 +1745,8 @@ class Bouali(AbstractFlow):
     )
 
     def vector_field(self, t, state):
-        x, y, z = state
-        a, b, bb, c, g, m, y0 = self.a, self.b, self.bb, self.c, self.g, self.m, self.y0
-        xdot = a * y0 * x - a * x * y - b * z
-        ydot = -g * y + g * y * x**2
-        zdot = -1.5 * m * x + m * bb * x * z - c * z
-        return _stack(xdot, ydot, zdot)
+        # the equations of Bouali2, at other parameter values (as in dysts)
+        return Bouali2.vector_field(self, t, state)
 
 
 class LuChenCheng(AbstractFlow):
@@ -2079,12 +2063,8 @@ class PanXuZhou(AbstractFlow):
     )
 
     def vector_field(self, t, state):
-        x, y, z = state
-        a, c, d, eps, f, k = self.a, self.c, self.d, self.eps, self.f, self.k
-        xdot = a * y - a * x + d * x * z
-        ydot = k * x + f * y - x * z
-        zdot = c * z + x * y - eps * x**2
-        return _stack(xdot, ydot, zdot)
+        # the equations of DequanLi, at other parameter values (as in dysts)
+        return DequanLi.vector_field(self, t, state)
 
 
 class Tsucs2(AbstractFlow):
@@ -2107,12 +2087,8 @@ class Tsucs2(AbstractFlow):
     )
 
     def vector_field(self, t, state):
-        x, y, z = state
-        a, c, d, eps, f, k = self.a, self.c, self.d, self.eps, self.f, self.k
-        xdot = a * y - a * x + d * x * z
-        ydot = k * x + f * y - x * z
-        zdot = c * z + x * y - eps * x**2
-        return _stack(xdot, ydot, zdot)
+        # the equations of DequanLi, at other parameter values (as in dysts)
+        return DequanLi.vector_field(self, t, state)
 
 
 class ArnoldWeb(AbstractFlow):
