@@ -44,13 +44,17 @@ def test_lorenz_sum_tracks_parameters(float64):
 
 
 def test_rossler_float64(float64):
-    # Rössler's λ1 converges slowly (0.0714 ± ~0.005 at T = 3000); the sum is the time-
-    # average of the divergence a + x − c, which we cross-check against the trajectory.
-    res = lyapunov_spectrum(Rossler(), num_intervals=1500, interval=2.0)
-    lam = np.asarray(res.exponents)
-    assert 0.055 < lam[0] < 0.09
-    assert abs(lam[1]) < 0.01
-    np.testing.assert_allclose(lam[2], -5.394, rtol=0.02)
+    # Rössler's λ1 converges slowly: single runs of T = 10^4 spread by about ±2% around
+    # Sprott's 0.0714 (measured), so the mean of four independent runs is tested at 3%.
+    y0s = Rossler().initial_state(jnp.float64) * (
+        1 + 0.01 * jax.random.normal(jax.random.key(0), (4, 3), jnp.float64))
+    spectra = jax.jit(jax.vmap(lambda y0: lyapunov_spectrum(
+        Rossler(), y0, num_intervals=5000, interval=2.0, solver=diffrax.Tsit5(), rtol=1e-9,
+        atol=1e-11).exponents))(y0s)
+    lam = np.asarray(spectra).mean(axis=0)
+    np.testing.assert_allclose(lam[0], 0.0714, rtol=0.03)
+    assert abs(lam[1]) < 0.005
+    np.testing.assert_allclose(lam[2], -5.394, rtol=0.01)
 
 
 def test_logistic_r4_is_ln2(float64):
