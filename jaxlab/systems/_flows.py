@@ -566,7 +566,8 @@ class BickleyJet(AbstractFlow):
 
     def vector_field(self, t, state):
         y, x, z = state
-        ell, eps, k, omega, sigma, u = self.ell, self.eps, self.k, self.omega, self.sigma, self.u
+        ell, omega, u = self.ell, self.omega, self.u
+        eps, k, sigma = (jnp.asarray(v, state.dtype) for v in (self.eps, self.k, self.sigma))
         sechy = 1 / jnp.cosh(y / ell)
         un = k * (x - z * sigma)
         dx = u * sechy**2 * (-1 - 2 * jnp.dot(jnp.cos(un), eps) * jnp.tanh(y / ell))

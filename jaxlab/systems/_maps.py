@@ -457,6 +457,7 @@ class BlinkingVortexMap(AbstractMap):
         target = (tp - fac * jnp.sin(tp)) + 2 * jnp.pi * t / tlam
 
         def kepler(q, args):
+            fac, target = args
             return q - fac * jnp.sin(q) - target
 
         tol = 1e-12 if jnp.result_type(rt) == jnp.float64 else 1e-6
@@ -464,6 +465,7 @@ class BlinkingVortexMap(AbstractMap):
             kepler,
             optx.Newton(rtol=tol, atol=tol),
             jnp.asarray(0.01, jnp.result_type(rt)),
+            args=(fac, target),
             max_steps=256,
             throw=False,
         )

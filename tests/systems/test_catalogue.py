@@ -125,3 +125,26 @@ def test_parameters_are_differentiable_and_vmappable():
     np.testing.assert_allclose(float(grad), -float(y[2]), rtol=1e-6)  # d/dc [b + z(x − c)] = −z
     fields = jax.vmap(lambda a: get("Rossler", a=a).vector_field(0.0, y))(jnp.array([0.1, 0.2]))
     assert fields.shape == (2, 3)
+
+
+@pytest.mark.parametrize(("kind", "name"), [("flow", n) for n in FLOWS]
+                         + [("map", n) for n in MAPS] + [("delay", n) for n in names("delay")])
+def test_default_instance_is_finite_at_its_initial_condition(kind, name):
+    # The dysts comparison above passes dysts's parameters; this checks our own defaults.
+    system = get(name, kind=kind)
+    y = system.initial_state()
+    if kind == "flow":
+        out = system.vector_field(jnp.asarray(0.0), y)
+    elif kind == "map":
+        out = system.step(y)
+    else:
+        out = system.vector_field(jnp.asarray(0.0), y, y)
+    assert out.shape == (system.dimension,)
+    assert bool(jnp.all(jnp.isfinite(out)))
+
+
+def test_blinking_vortex_map_is_differentiable(float64):
+    from jaxlab.systems import lyapunov_spectrum
+
+    res = lyapunov_spectrum(maps.BlinkingVortexMap(), num_intervals=50, transient=10)
+    assert bool(jnp.all(jnp.isfinite(res.exponents)))
