@@ -382,7 +382,7 @@ EXPERIMENT = Experiment(
     config=ChaosCatalogueConfig,
     run=run,
     tags=("demo",),
-    quick_runtime_s=None,
+    quick_runtime_s=78.0,
     description="Every dysts system integrated in JAX, invariants recomputed and compared "
                 "with dysts's metadata",
 )
