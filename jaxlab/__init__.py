@@ -10,12 +10,13 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("experiments", "parallel", "systems", "train")
+_SUBPACKAGES = ("experiments", "kde", "parallel", "systems", "train")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 
 if TYPE_CHECKING:
     from . import experiments as experiments
+    from . import kde as kde
     from . import parallel as parallel
     from . import systems as systems
     from . import train as train

@@ -132,26 +132,45 @@ def _system_row(kind, name, config, key, mesh):
             solver_name = "RK4 (method of steps)"
             member = _Member.make(system, num_intervals=num_intervals, interval=interval,
                                   transient=5 * period)
-    result = sharded_map(member, y0s, mesh=mesh)
-    converged = np.asarray(result.converged) & np.all(np.isfinite(np.asarray(result.exponents)),
-                                                      axis=1)
-    if kind == "flow" and not converged.any() and solver_name == "Tsit5":
-        # stiff along the tangent dynamics although the probe passed: retry implicitly
-        retry = _Member.make(system, num_intervals=num_intervals, interval=interval,
-                             transient=5 * period, solver=diffrax.Kvaerno5(), rtol=config.rtol,
-                             atol=config.atol)
-        try:
-            retried = sharded_map(retry, y0s, mesh=mesh)
-        except Exception as error:  # keep the explicit attempt's (failed) result
-            retry_error = f"{type(error).__name__}: {str(error).splitlines()[0][:120]}"
+    implicit = kind == "flow" and solver_name == "Kvaerno5"
+    result = jax.vmap(member)(y0s) if implicit else sharded_map(member, y0s, mesh=mesh)
+    converged = _converged(result)
+    if kind == "flow" and not converged.any():
+        # Either a tangent vector collapsed within one interval (strongly dissipative: the
+        # exponents spread too far for period/5) or the tangent dynamics are stiff although
+        # the probe passed. Retry with intervals ten times shorter (same averaging time),
+        # then with the implicit solver; the first attempt where an IC converges is kept.
+        attempts = [(solver, solver_name, interval / 10, "interval/10")]
+        if solver_name == "Tsit5":
+            attempts += [(diffrax.Kvaerno5(), "Kvaerno5", interval, ""),
+                         (diffrax.Kvaerno5(), "Kvaerno5", interval / 10, "interval/10")]
+        errors = []
+        for retry_solver, retry_name, retry_interval, note in attempts:
+            factor = round(interval / retry_interval)
+            retry = _Member.make(system, num_intervals=num_intervals * factor,
+                                 interval=retry_interval, transient=5 * period,
+                                 solver=retry_solver, rtol=config.rtol, atol=config.atol)
+            label = f"{retry_name} (retry{', ' + note if note else ''})"
+            try:
+                # Implicit solvers run under plain vmap: their lineax linear solves fail
+                # inside shard_map on JAX 0.10 ("pytree does not match out_structure").
+                retried = (jax.vmap(retry)(y0s) if retry_name == "Kvaerno5"
+                           else sharded_map(retry, y0s, mesh=mesh))
+            except Exception as error:  # keep the failed first result; say why
+                errors.append(f"{label}: {type(error).__name__}: "
+                              f"{str(error).splitlines()[0][:120]}")
+                continue
+            if _converged(retried).any():
+                solver, solver_name, result = retry_solver, label, retried
+                converged = _converged(retried)
+                break
+            errors.append(f"{label}: no initial condition converged")
         else:
-            solver, solver_name, result = diffrax.Kvaerno5(), "Kvaerno5 (retry)", retried
-            converged = np.asarray(result.converged) & np.all(
-                np.isfinite(np.asarray(result.exponents)), axis=1)
+            retry_error = "; ".join(errors)
     row = {"system": name, "kind": kind, "dimension": system.dimension, "solver": solver_name,
            "converged_ics": int(converged.sum()), "ics": config.initial_conditions}
     if retry_error is not None:
-        row["error"] = f"Tsit5 failed; the Kvaerno5 retry raised {retry_error}"
+        row["error"] = f"{solver_name} failed; retries: {retry_error}"
     if converged.any():
         spectra = np.asarray(result.exponents)[converged]
         mean = spectra.mean(axis=0)
@@ -186,6 +205,14 @@ def _system_row(kind, name, config, key, mesh):
                                              "correlation_dimension", "period")}
     row["wall_s"] = time.perf_counter() - start
     return row
+
+
+def _converged(result):
+    """Per initial condition: the solves succeeded and every exponent is finite."""
+    import numpy as np
+
+    return np.asarray(result.converged) & np.all(np.isfinite(np.asarray(result.exponents)),
+                                                 axis=1)
 
 
 class _Member:

@@ -53,6 +53,10 @@ def sharded_map(fn: Callable[[Any], Any], batch: PyTree, *, mesh: Mesh | None = 
     - `mesh`: a one-dimensional `jax.sharding.Mesh` (default: `data_mesh()`, all devices).
     - `axis_name`: the mesh axis to split over (default: the mesh's first axis).
 
+    Known limitation: diffrax's implicit solvers (Kvaerno*, via lineax linear solves)
+    fail inside `shard_map` on JAX 0.10 with "pytree does not match out_structure"; map
+    those with `jax.vmap` on one device.
+
     **Returns:** `jax.vmap(fn)(batch)`, computed across devices: every leaf has leading
     axis `b`.
 

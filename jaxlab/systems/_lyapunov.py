@@ -20,7 +20,8 @@ class LyapunovResult(eqx.Module):
     - `times`: the averaging time (flows) or number of iterations (maps) behind each row of
       `running`, shape `(m,)`.
     - `final_state`: the state at the end, shape `(d,)` (to continue a run).
-    - `converged`: `False` if any ODE solve failed (flows); always `True` for maps.
+    - `converged`: `False` if any ODE solve failed or a tangent vector collapsed within one
+      interval (flows: use a shorter `interval`), or if an exponent is not finite (maps).
     """
 
     exponents: Float[Array, " k"]
@@ -70,7 +71,11 @@ def lyapunov_spectrum(system: AbstractSystem, y0: Float[ArrayLike, " d"] | None 
       1000) to run before measuring, so that `y0` reaches the attractor.
     - `rtol`, `atol`, `solver`, `max_steps`: as in `integrate` (flows only); `max_steps`
       bounds each interval's solve.
-    - `throw`: raise if an ODE solve fails (otherwise see `converged`).
+    - `throw`: raise if an ODE solve fails or a tangent vector collapses (flows; otherwise
+      see `converged`). A collapse is declared when some |R_ii| falls below 1000·eps of
+      its tangent vector's norm within one interval, i.e. when (λ_1 − λ_k)·interval
+      approaches ln(1/(1000·eps)) (≈ 29 in float64, 9 in float32): strongly dissipative
+      flows (a large negative λ_k) need short intervals.
 
     **Returns:** a `LyapunovResult`; the averaging time is `num_intervals * interval`.
 
@@ -132,14 +137,23 @@ def _flow_spectrum(system, y0, q0, num_intervals, interval, transient, rtol, ato
 
 
 class _TangentField(eqx.Module):
-    """d(y, Q)/dt = (f(t, y), J(t, y) Q), with J Q from `jax.linearize` (no Jacobian formed)."""
+    """d(y, Q)/dt = (f(t, y), J(t, y) Q), with J Q from `jax.linearize` (no Jacobian formed).
+
+    The state is one flat array `concat(y, Q.ravel())` rather than a `(y, Q)` tuple: the
+    implicit solvers (Kvaerno5 for stiff tangent dynamics) need a state whose Newton Jacobian
+    is a plain matrix, and for the explicit ones the two are the same computation (diffrax's
+    RMS error norm over a pytree equals the norm of its concatenation).
+    """
 
     system: AbstractFlow
+    d: int = eqx.field(static=True)
+    k: int = eqx.field(static=True)
 
     def __call__(self, t, state, args):
-        y, q = state
+        y, q = state[: self.d], state[self.d :].reshape(self.d, self.k)
         dy, jvp = jax.linearize(lambda x: self.system.vector_field(t, x), y)
-        return dy, jax.vmap(jvp, in_axes=1, out_axes=1)(q)
+        dq = jax.vmap(jvp, in_axes=1, out_axes=1)(q)
+        return jnp.concatenate([dy, dq.ravel()])
 
 
 @eqx.filter_jit
@@ -160,28 +174,47 @@ def _flow_spectrum_jit(system, y0, q0, num_intervals, interval, transient, rtol,
     if transient > 0:
         y0, ok0 = solve(diffrax.ODETerm(VectorField(system)), jnp.array(0.0, dtype),
                         jnp.array(transient, dtype), y0)
-    term = diffrax.ODETerm(_TangentField(system))
+    d, k = q0.shape
+    term = diffrax.ODETerm(_TangentField(system, d, k))
     t_start = jnp.asarray(transient, dtype)
     h = jnp.asarray(interval, dtype)
 
     def body(carry, i):
-        y, q, log_sum, ok = carry
+        y, q, log_sum, ok, margin = carry
         t0 = t_start + i * h
-        (y, q), ok_i = solve(term, t0, t0 + h, (y, q))
+        state, ok_i = solve(term, t0, t0 + h, jnp.concatenate([y, q.ravel()]))
+        y, q = state[:d], state[d:].reshape(d, k)
+        log_norms = jnp.log(jnp.linalg.norm(q, axis=0))
         q, logs = _orthonormalise(q)
+        # log(|R_ii| / |q_i|): how much of tangent vector i survives projection onto the
+        # others. R_ii carries an absolute rounding error of ~eps·|q_i|.
+        margin = jnp.minimum(margin, jnp.min(logs - log_norms))
         log_sum = log_sum + logs
-        return (y, q, log_sum, ok & ok_i), log_sum
+        return (y, q, log_sum, ok & ok_i, margin), log_sum
 
-    init = (y0, q0, jnp.zeros(q0.shape[1], dtype), ok0)
-    (y, _, _, ok), sums = jax.lax.scan(body, init, jnp.arange(num_intervals, dtype=dtype))
+    init = (y0, q0, jnp.zeros(q0.shape[1], dtype), ok0, jnp.zeros((), dtype))
+    (y, _, _, ok, margin), sums = jax.lax.scan(body, init,
+                                               jnp.arange(num_intervals, dtype=dtype))
     times = h * jnp.arange(1, num_intervals + 1, dtype=dtype)
     running = sums / times[:, None]
     exponents = running[-1]
+    # A tangent vector that collapses onto the others within one interval (when
+    # (λ_1 − λ_k)·interval approaches ln(1/eps), 36 in float64) leaves an R_ii made of
+    # rounding error (or 0: log 0 = −inf). Below 1000·eps of its column's norm, R_ii has
+    # lost more than 0.1% and the interval is too long.
+    lost = margin < jnp.log(1000 * jnp.finfo(dtype).eps)
+    collapsed = lost | jnp.logical_not(jnp.all(jnp.isfinite(exponents)))
     if throw:
         exponents = eqx.error_if(
             exponents, jnp.logical_not(ok),
             "lyapunov_spectrum: the ODE solver failed (step budget or non-finite state); "
             "lower the tolerances, raise max_steps, or check y0")
+        exponents = eqx.error_if(
+            exponents, collapsed,
+            "lyapunov_spectrum: a tangent vector collapsed within one interval (non-finite "
+            "exponent): the exponents spread too far for this interval; pass a smaller "
+            "interval (e.g. a tenth) or fewer num_exponents")
+    ok = ok & jnp.logical_not(collapsed)
     return LyapunovResult(exponents=exponents, running=running, times=times, final_state=y,
                           converged=ok)
 
@@ -218,7 +251,7 @@ def _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient):
     times = interval * jnp.arange(1, num_intervals + 1, dtype=y0.dtype)
     running = sums / times[:, None]
     return LyapunovResult(exponents=running[-1], running=running, times=times, final_state=y,
-                          converged=jnp.array(True))
+                          converged=jnp.all(jnp.isfinite(running[-1])))
 
 
 def kaplan_yorke_dimension(exponents: Float[ArrayLike, " k"]) -> Float[Array, ""]:

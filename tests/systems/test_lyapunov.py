@@ -142,6 +142,33 @@ def test_solver_failure_is_reported():
         lyapunov_spectrum(Lorenz(), num_intervals=5, interval=0.3, max_steps=2, throw=True)
 
 
+def test_collapsed_tangent_vector_is_reported(float64):
+    # (λ1 − λ3)·interval = 15.5 × 5 ≈ 77 > ln(1/eps) ≈ 36: the third tangent vector is lost
+    # below float64 precision within one interval, so its R_33 is rounding error and the
+    # third exponent is wrong (the trace identity fails by far).
+    kwargs = {"num_intervals": 20, "interval": 5.0, "transient": 5.0}
+    res = lyapunov_spectrum(Lorenz(), throw=False, **kwargs)
+    assert not bool(res.converged)
+    assert abs(float(res.exponents.sum()) + 13.6667) > 1.0
+    with pytest.raises(Exception, match="tangent vector collapsed"):
+        lyapunov_spectrum(Lorenz(), **kwargs)
+    short = lyapunov_spectrum(Lorenz(), num_intervals=200, interval=0.5, transient=5.0)
+    assert bool(short.converged)
+
+
+def test_implicit_solver_matches_explicit(float64):
+    # The tangent state is one flat array, so implicit solvers (for stiff tangent dynamics)
+    # work; both must satisfy the trace identity and agree on a short, non-chaotic horizon.
+    kwargs = {"num_intervals": 20, "interval": 0.1, "transient": 1.0, "rtol": 1e-10,
+              "atol": 1e-12}
+    implicit = lyapunov_spectrum(Lorenz(), solver=diffrax.Kvaerno5(), **kwargs)
+    explicit = lyapunov_spectrum(Lorenz(), solver=diffrax.Dopri8(), **kwargs)
+    assert bool(implicit.converged)
+    np.testing.assert_allclose(float(implicit.exponents.sum()), -(10.0 + 1.0 + 8.0 / 3.0),
+                               atol=1e-6)
+    np.testing.assert_allclose(implicit.exponents, explicit.exponents, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -1,0 +1,26 @@
+"""Kernel density estimation: exact in log space, blocked and sharded, in any dimension.
+
+`gaussian_kde` (scipy-compatible, every bandwidth selector) and the general `KDE` (six
+kernels, scalar / diagonal / full bandwidths, weights) evaluate log ρ̂ with a memory-bounded
+blocked log-sum-exp, so they stay finite where scipy's densities underflow and scale to
+millions of points; they are differentiable in data, queries and bandwidth.
+
+**References:** Biroli & Mézard, *Kernel Density Estimators in Large Dimensions* (2024).
+"""
+
+from ._bandwidth import CrossValidationResult as CrossValidationResult
+from ._bandwidth import lcv_bandwidth as lcv_bandwidth
+from ._bandwidth import lscv_bandwidth as lscv_bandwidth
+from ._bandwidth import scott_bandwidth as scott_bandwidth
+from ._bandwidth import silverman_bandwidth as silverman_bandwidth
+from ._bandwidth import weighted_covariance as weighted_covariance
+from ._gaussian_kde import gaussian_kde as gaussian_kde
+from ._kde import KDE as KDE
+from ._kernels import KERNELS as KERNELS
+from ._kernels import AbstractKernel as AbstractKernel
+from ._kernels import Cosine as Cosine
+from ._kernels import Epanechnikov as Epanechnikov
+from ._kernels import Exponential as Exponential
+from ._kernels import Gaussian as Gaussian
+from ._kernels import Linear as Linear
+from ._kernels import Tophat as Tophat

@@ -1,0 +1,162 @@
+"""Bandwidth selection: rules of thumb and cross-validation (likelihood and least squares)."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optimistix as optx
+from jaxtyping import Array, ArrayLike, Bool, Float
+
+from ._kde import KDE, as_data, as_weights
+from ._kernels import AbstractKernel, Gaussian, get_kernel
+
+
+def weighted_covariance(data: Float[ArrayLike, "n d"], weights: Float[ArrayLike, " n"] | None
+                        = None) -> Float[Array, "d d"]:
+    """The unbiased weighted covariance of the rows of `data`, as `np.cov(data.T,
+    aweights=weights)` (the data covariance scipy's `gaussian_kde` scales).
+
+    **Raises:** `ValueError` for bad data or weights, or fewer than two points.
+    """
+    x = as_data(data, "weighted_covariance")
+    if x.shape[0] < 2:
+        raise ValueError(f"weighted_covariance: needs at least 2 points, got {x.shape[0]}")
+    w = as_weights(weights, x.shape[0], x.dtype, "weighted_covariance")
+    centred = x - jnp.sum(w[:, None] * x, axis=0)
+    return (centred * w[:, None]).T @ centred / (1.0 - jnp.sum(w**2))
+
+
+def _effective_n(weights, n, dtype):
+    w = as_weights(weights, n, dtype, "bandwidth")
+    return 1.0 / jnp.sum(w**2)
+
+
+def scott_factor(n_eff: float | Array, d: int) -> Array:
+    """Scott's rule n_eff^(−1/(d+4))."""
+    return jnp.asarray(n_eff) ** (-1.0 / (d + 4))
+
+
+def silverman_factor(n_eff: float | Array, d: int) -> Array:
+    """Silverman's rule (n_eff (d + 2) / 4)^(−1/(d+4))."""
+    return (jnp.asarray(n_eff) * (d + 2) / 4.0) ** (-1.0 / (d + 4))
+
+
+def scott_bandwidth(data: Float[ArrayLike, "n d"], *, weights: Float[ArrayLike, " n"] | None
+                    = None) -> Float[Array, "d d"]:
+    """Scott's rule: the bandwidth matrix H = n_eff^(−2/(d+4)) Σ̂ (Σ̂ the weighted data
+    covariance), as scipy's `gaussian_kde(bw_method="scott")`.
+
+    Beware in high dimension: the factor tends to 1 and puts the estimator in the classical
+    (CLT) regime, which is not KL-optimal there (see `jaxlab.kde.regime`).
+
+    **References:** Scott (1992), *Multivariate Density Estimation*, Wiley.
+    """
+    x = as_data(data, "scott_bandwidth")
+    n_eff = _effective_n(weights, x.shape[0], x.dtype)
+    return scott_factor(n_eff, x.shape[1]) ** 2 * weighted_covariance(x, weights)
+
+
+def silverman_bandwidth(data: Float[ArrayLike, "n d"], *,
+                        weights: Float[ArrayLike, " n"] | None = None) -> Float[Array, "d d"]:
+    """Silverman's rule: H = (n_eff (d+2)/4)^(−2/(d+4)) Σ̂, as scipy's
+    `gaussian_kde(bw_method="silverman")`.
+
+    **References:** Silverman (1986), *Density Estimation for Statistics and Data Analysis*.
+    """
+    x = as_data(data, "silverman_bandwidth")
+    n_eff = _effective_n(weights, x.shape[0], x.dtype)
+    return silverman_factor(n_eff, x.shape[1]) ** 2 * weighted_covariance(x, weights)
+
+
+class CrossValidationResult(eqx.Module):
+    """The outcome of a cross-validated bandwidth search over H = c² Σ̂.
+
+    **Fields:** `bandwidth` (the matrix H, `(d, d)`), `factor` (c), `objective` (the
+    criterion at c: mean leave-one-out log-likelihood for LCV, the LSCV risk estimate for
+    LSCV), `converged` (the optimiser met its tolerance within its step budget).
+    """
+
+    bandwidth: Float[Array, "d d"]
+    factor: Float[Array, ""]
+    objective: Float[Array, ""]
+    converged: Bool[Array, ""]
+
+
+def _scaled_kde(x, w, kernel, covariance, log_c):
+    return KDE(x, kernel, jnp.exp(2 * log_c) * covariance, weights=w)
+
+
+def lcv_objective(log_factor, data, weights, kernel, covariance):
+    """Minus the weighted mean leave-one-out log-likelihood at H = exp(2·log_factor) Σ̂."""
+    kde = _scaled_kde(data, weights, kernel, covariance, log_factor)
+    loo = kde.leave_one_out_logpdf()
+    return -jnp.sum(kde.weights * loo)
+
+
+def lscv_objective(log_factor, data, weights, covariance):
+    """The least-squares CV risk ∫ρ̂² − 2 Σ_i w_i ρ̂₋ᵢ(y_i) (Gaussian kernel: ∫ρ̂² is the
+    double sum of N(y_i − y_j; 0, 2H))."""
+    kde = _scaled_kde(data, weights, Gaussian(), covariance, log_factor)
+    loo = kde.leave_one_out_logpdf()
+    wide = KDE(data, Gaussian(), 2 * kde.bandwidth_matrix, weights=weights)
+    log_square = jax.nn.logsumexp(jnp.log(wide.weights) + wide.logpdf(data))
+    return jnp.exp(log_square) - 2 * jnp.sum(kde.weights * jnp.exp(loo))
+
+
+def _cross_validate(objective, x, w, covariance, start, fn, max_steps):
+    solver = optx.BFGS(rtol=1e-6, atol=1e-8)
+    sol = optx.minimise(lambda c, _: objective(c), solver, jnp.log(start), max_steps=max_steps,
+                        throw=False)
+    log_c = sol.value
+    return CrossValidationResult(bandwidth=jnp.exp(2 * log_c) * covariance,
+                                 factor=jnp.exp(log_c), objective=objective(log_c),
+                                 converged=sol.result == optx.RESULTS.successful)
+
+
+def lcv_bandwidth(data: Float[ArrayLike, "n d"], *, kernel: "str | AbstractKernel" = "gaussian",
+                  weights: Float[ArrayLike, " n"] | None = None, max_steps: int = 100
+                  ) -> CrossValidationResult:
+    """Likelihood cross-validation: the factor c of H = c² Σ̂ that maximises the mean
+    leave-one-out log-likelihood Σ_i w_i log ρ̂₋ᵢ(y_i), found with BFGS (optimistix) on
+    log c from Scott's factor. The objective is differentiated through the exact blocked
+    sum.
+
+    For compact kernels the objective is −inf wherever some point has no neighbour within
+    the bandwidth; start from a data set without isolated points or use the Gaussian.
+
+    **Returns:** a `CrossValidationResult`.
+
+    **Raises:** `ValueError` for bad data, weights or kernel.
+
+    **References:** Duin (1976), *On the choice of smoothing parameters for Parzen
+    estimators*, IEEE Trans. Computers C-25, 1175-1179.
+    """
+    x = as_data(data, "lcv_bandwidth")
+    kern = get_kernel(kernel, "lcv_bandwidth")
+    w = as_weights(weights, x.shape[0], x.dtype, "lcv_bandwidth")
+    cov = weighted_covariance(x, w)
+    start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
+    if not isinstance(kern, Gaussian):
+        start = 2.0 * start  # compact kernels need a wider start to reach every point
+    return _cross_validate(lambda c: lcv_objective(c, x, w, kern, cov), x, w, cov, start,
+                           "lcv_bandwidth", max_steps)
+
+
+def lscv_bandwidth(data: Float[ArrayLike, "n d"], *,
+                   weights: Float[ArrayLike, " n"] | None = None, max_steps: int = 100
+                   ) -> CrossValidationResult:
+    """Least-squares (unbiased) cross-validation for the Gaussian kernel: the factor c of
+    H = c² Σ̂ minimising ∫ρ̂² − 2 Σ_i w_i ρ̂₋ᵢ(y_i), an unbiased estimate of the integrated
+    squared error minus a constant; BFGS on log c from Scott's factor.
+
+    **Returns:** a `CrossValidationResult` (objective: the LSCV risk).
+
+    **References:** Rudemo (1982), Bowman (1984), *An alternative method of
+    cross-validation for the smoothing of density estimates*, Biometrika 71, 353-360.
+    """
+    x = as_data(data, "lscv_bandwidth")
+    w = as_weights(weights, x.shape[0], x.dtype, "lscv_bandwidth")
+    cov = weighted_covariance(x, w)
+    start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
+    return _cross_validate(lambda c: lscv_objective(c, x, w, cov), x, w, cov, start,
+                           "lscv_bandwidth", max_steps)
+

@@ -1,0 +1,317 @@
+"""The exact kernel density estimator: blocked log-sum-exp, any kernel, any bandwidth matrix."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from ._blocked import block_sizes, log_kernel_sums
+from ._kernels import AbstractKernel, Gaussian, get_kernel
+
+
+def _concrete(x):
+    """x as a NumPy array when its values are known now (outside tracing), else None: value
+    checks run eagerly and are skipped under `jit`/`vmap`/`grad`."""
+    try:
+        return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
+    except jax.errors.TracerArrayConversionError:
+        return None
+
+
+def as_data(data, fn: str, name: str = "data") -> Array:
+    """`(n, d)` floating data (a 1-D array is n points in one dimension), finite."""
+    arr = jnp.asarray(data)
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        arr = arr.astype(jnp.result_type(float))
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{fn}: {name} must have shape (n, d) or (n,) with n, d ≥ 1, got "
+                         f"shape {tuple(jnp.shape(data))}")
+    values = _concrete(arr)
+    if values is not None and not np.all(np.isfinite(values)):
+        bad = int(np.sum(~np.all(np.isfinite(values), axis=1)))
+        raise ValueError(f"{fn}: {name} must be finite, got {bad} row(s) with NaN or inf")
+    return arr
+
+
+def as_weights(weights, n: int, dtype, fn: str) -> Array:
+    """Weights normalised to sum 1 (uniform if None)."""
+    if weights is None:
+        return jnp.full((n,), 1.0 / n, dtype)
+    w = jnp.asarray(weights, dtype)
+    if w.shape != (n,):
+        raise ValueError(f"{fn}: weights must have shape ({n},) to match data, got shape "
+                         f"{w.shape}")
+    values = _concrete(w)
+    if values is not None:
+        if not np.all(np.isfinite(values) & (values >= 0)):
+            raise ValueError(f"{fn}: weights must be finite and non-negative")
+        if not values.sum() > 0:
+            raise ValueError(f"{fn}: weights must have a positive sum, got {values.sum()}")
+    return w / jnp.sum(w)
+
+
+def bandwidth_cholesky(bandwidth, d: int, dtype, fn: str) -> tuple[Array, str]:
+    """L with H = L Lᵀ from a scalar h (H = h² I), a vector h (H = diag(h²)) or a matrix H."""
+    h = jnp.asarray(bandwidth, dtype)
+    if h.ndim == 0 or h.shape == (1,):
+        h = h.reshape(())
+        values = _concrete(h)
+        if values is not None and not (np.isfinite(values) and values > 0):
+            raise ValueError(f"{fn}: bandwidth must be positive and finite, got {values}")
+        return h * jnp.eye(d, dtype=dtype), "scalar"
+    if h.shape == (d,):
+        values = _concrete(h)
+        if values is not None and not np.all(np.isfinite(values) & (values > 0)):
+            raise ValueError(f"{fn}: a diagonal bandwidth must be positive and finite in "
+                             f"every dimension, got {values}")
+        return jnp.diag(h), "diagonal"
+    if h.shape == (d, d):
+        hn = _concrete(h)
+        if hn is not None:
+            hn = hn.astype(np.float64)
+            if not np.all(np.isfinite(hn)) or not np.allclose(hn, hn.T, rtol=1e-6,
+                                                             atol=1e-12 * np.abs(hn).max()):
+                raise ValueError(f"{fn}: a bandwidth matrix must be finite and symmetric")
+            eig = np.linalg.eigvalsh(hn)
+            if eig.min() <= 1e-12 * max(eig.max(), 0.0) or eig.max() <= 0:
+                raise ValueError(f"{fn}: the bandwidth matrix must be positive definite, got "
+                                 f"eigenvalues from {eig.min():.3g} to {eig.max():.3g} "
+                                 f"(singular: is the data covariance degenerate?)")
+        return jnp.linalg.cholesky(h), "full"
+    raise ValueError(f"{fn}: bandwidth must be a scalar, a vector of shape ({d},) or a matrix "
+                     f"of shape ({d}, {d}), got shape {h.shape}")
+
+
+class KDE(eqx.Module):
+    """A kernel density estimate ρ̂(x) = Σ_i w_i K_H(x − y_i), exact, in log space.
+
+    K_H(u) = K(L⁻¹u) / |det L| with H = L Lᵀ: a scalar bandwidth h gives H = h² I, a vector
+    gives a diagonal H, a matrix is H itself (for the Gaussian kernel, H is the kernel's
+    covariance). `logpdf` evaluates log ρ̂ with a blocked log-sum-exp over data and queries,
+    so no n × m array is ever formed and nothing underflows in high dimension; it is
+    differentiable in the data, the queries, the weights and the bandwidth.
+
+    **Arguments (constructor):**
+
+    - `data`: `(n, d)` (or `(n,)` for d = 1), finite.
+    - `kernel`: `"gaussian"`, `"epanechnikov"`, `"tophat"`, `"exponential"`, `"linear"`,
+      `"cosine"` (scikit-learn's profiles, normalised in R^d) or an `AbstractKernel`.
+    - `bandwidth`: positive scalar, `(d,)` vector or `(d, d)` positive-definite matrix.
+    - `weights`: optional non-negative `(n,)` weights (normalised internally).
+    - `query_block`, `data_block`: tile sizes of the blocked sum (defaults bound a tile to
+      2²² numbers).
+
+    **Raises:** `ValueError` for data that are not finite or not 1-/2-D, a bandwidth that is
+    not positive (definite) or of the wrong shape, weights of the wrong length, negative or
+    summing to zero, or an unknown kernel.
+
+    **References:** Parzen (1962), Rosenblatt (1956); Biroli & Mézard, *Kernel Density
+    Estimators in Large Dimensions* (2024) for why log space matters in high d.
+    """
+
+    data: Float[Array, "n d"]
+    weights: Float[Array, " n"]
+    cholesky: Float[Array, "d d"]
+    kernel: AbstractKernel
+    bandwidth_kind: str = eqx.field(static=True)
+    query_block: int | None = eqx.field(static=True)
+    data_block: int | None = eqx.field(static=True)
+
+    def __init__(self, data: Float[ArrayLike, "n d"] | Float[ArrayLike, " n"],
+                 kernel: "str | AbstractKernel" = "gaussian",
+                 bandwidth: Float[ArrayLike, "..."] = 1.0, *,
+                 weights: Float[ArrayLike, " n"] | None = None, query_block: int | None = None,
+                 data_block: int | None = None):
+        self.data = as_data(data, "KDE")
+        n, d = self.data.shape
+        self.kernel = get_kernel(kernel, "KDE")
+        self.weights = as_weights(weights, n, self.data.dtype, "KDE")
+        self.cholesky, self.bandwidth_kind = bandwidth_cholesky(bandwidth, d, self.data.dtype,
+                                                                "KDE")
+        for name, value in (("query_block", query_block), ("data_block", data_block)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"KDE: {name} must be a positive int, got {value!r}")
+        self.query_block, self.data_block = query_block, data_block
+
+    @property
+    def n(self) -> int:
+        return self.data.shape[0]
+
+    @property
+    def dimension(self) -> int:
+        return self.data.shape[1]
+
+    @property
+    def bandwidth_matrix(self) -> Float[Array, "d d"]:
+        """H = L Lᵀ."""
+        return self.cholesky @ self.cholesky.T
+
+    @property
+    def effective_sample_size(self) -> Float[Array, ""]:
+        """n_eff = 1 / Σ w_i² (n for equal weights)."""
+        return 1.0 / jnp.sum(self.weights**2)
+
+    def _log_det(self):
+        return jnp.sum(jnp.log(jnp.abs(jnp.diagonal(self.cholesky))))
+
+    def _whiten(self, x):
+        """L⁻¹(x − centre): centred first so |q|² + |y|² − 2q·y does not cancel badly."""
+        centre = jnp.sum(self.weights[:, None] * self.data, axis=0)
+        if self.bandwidth_kind == "full":
+            return jax.scipy.linalg.solve_triangular(self.cholesky, (x - centre).T,
+                                                     lower=True).T
+        return (x - centre) / jnp.diagonal(self.cholesky)
+
+    def _queries(self, x, fn):
+        x = jnp.asarray(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(self.data.dtype)
+        d = self.dimension
+        single = x.ndim == 0 or (x.ndim == 1 and d > 1)
+        if x.ndim == 0:
+            x = x.reshape(1, 1)
+        elif x.ndim == 1:
+            x = x[None, :] if d > 1 else x[:, None]
+        if x.ndim != 2 or x.shape[1] != d:
+            raise ValueError(f"{fn}: x must have shape (m, {d}) (or ({d},) for one point) to "
+                             f"match the data's dimension {d}, got shape {tuple(jnp.shape(x))}")
+        return x.astype(jnp.result_type(x.dtype, self.data.dtype)), single
+
+    def _log_sums(self, queries, *, mesh=None, exclude_self=False, query_index=None):
+        wq, wd = self._whiten(queries), self._whiten(self.data)
+        bq, bn = block_sizes(wq.shape[0], self.n, self.query_block, self.data_block)
+        return log_kernel_sums(wq, wd, jnp.log(self.weights), self.kernel.log_profile,
+                               query_block=bq, data_block=bn, exclude_self=exclude_self,
+                               query_index=query_index, mesh=mesh)
+
+    def logpdf(self, x: Float[ArrayLike, "m d"] | Float[ArrayLike, " d"] | float, *,
+               mesh: Mesh | None = None) -> Float[Array, " m"] | Float[Array, ""]:
+        """log ρ̂(x).
+
+        **Arguments:**
+
+        - `x`: queries `(m, d)`, or one point `(d,)`; for d = 1 also `(m,)`.
+        - `mesh`: a 1-D device mesh (`jaxlab.parallel.data_mesh()`) to split the queries
+          across devices (the data are replicated).
+
+        **Returns:** `(m,)` log-densities (a scalar for one point); −inf only where the
+        density is exactly zero (outside a compact kernel's support).
+
+        **Raises:** `ValueError` if `x` does not match the data's dimension.
+        """
+        queries, single = self._queries(x, "KDE.logpdf")
+        out = (self._log_sums(queries, mesh=mesh) - self.kernel.log_normaliser(self.dimension)
+               - self._log_det())
+        return out[0] if single else out
+
+    def pdf(self, x: Float[ArrayLike, "m d"] | Float[ArrayLike, " d"] | float, *,
+            mesh: Mesh | None = None) -> Float[Array, " m"] | Float[Array, ""]:
+        """ρ̂(x) = exp(logpdf(x)) (underflows to 0 in high dimension: prefer `logpdf`)."""
+        return jnp.exp(self.logpdf(x, mesh=mesh))
+
+    def leave_one_out_logpdf(self, *, mesh: Mesh | None = None) -> Float[Array, " n"]:
+        """log ρ̂₋ᵢ(y_i): the density at each data point from the other points (weights
+        renormalised without w_i), as used by likelihood cross-validation.
+
+        **Returns:** `(n,)`; −inf where no other point reaches y_i (compact kernels).
+
+        **Raises:** `ValueError` if fewer than two points carry weight.
+        """
+        if self.n < 2:
+            raise ValueError(f"KDE.leave_one_out_logpdf: needs at least 2 data points, got "
+                             f"{self.n}")
+        sums = self._log_sums(self.data, mesh=mesh, exclude_self=True,
+                              query_index=jnp.arange(self.n))
+        return (sums - jnp.log1p(-self.weights) - self.kernel.log_normaliser(self.dimension)
+                - self._log_det())
+
+    def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n d"]:
+        """`n` draws from ρ̂: a data point chosen with probability w_i plus L u, u ~ K.
+
+        **Raises:** `ValueError` if `n` is not a positive int.
+        """
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"KDE.sample: n must be a positive int, got {n!r}")
+        k_index, k_noise = jax.random.split(key)
+        index = jax.random.choice(k_index, self.n, (n,), p=self.weights)
+        noise = self.kernel.sample(k_noise, n, self.dimension, self.data.dtype)
+        return self.data[index] + noise @ self.cholesky.T
+
+    def marginal(self, dims) -> "KDE":
+        """The KDE of the coordinates `dims` (exact for the Gaussian kernel: the data
+        columns with the sub-block H[dims, dims] of the bandwidth matrix).
+
+        **Raises:** `ValueError` for a non-Gaussian kernel (the marginal of a radial compact
+        kernel is not the same kernel in fewer dimensions) or out-of-range / repeated dims.
+        """
+        dims = [int(i) for i in np.atleast_1d(np.asarray(dims))]
+        if not dims or len(set(dims)) != len(dims) or not all(
+                0 <= i < self.dimension for i in dims):
+            raise ValueError(f"KDE.marginal: dims must be distinct indices in "
+                             f"0..{self.dimension - 1}, got {dims}")
+        if not isinstance(self.kernel, Gaussian):
+            raise ValueError(f"KDE.marginal: exact marginals need the Gaussian kernel, this "
+                             f"KDE uses {self.kernel.name!r}")
+        idx = jnp.asarray(dims)
+        sub = self.bandwidth_matrix[jnp.ix_(idx, idx)]
+        return KDE(self.data[:, idx], self.kernel, sub, weights=self.weights,
+                   query_block=self.query_block, data_block=self.data_block)
+
+    def integrate_box(self, low: Float[ArrayLike, " d"], high: Float[ArrayLike, " d"], *,
+                      key: PRNGKeyArray | None = None, num_samples: int = 8192
+                      ) -> Float[Array, ""]:
+        """P(low ≤ X ≤ high) for X ~ ρ̂ (Gaussian kernel).
+
+        Exact (products of normal CDFs) for scalar and diagonal bandwidths; for a full
+        matrix, Genz's separation-of-variables estimator with `num_samples` random points
+        (needs `key`; standard error ≈ 1e-3 relative at the default).
+
+        **Raises:** `ValueError` for a non-Gaussian kernel, `low`/`high` of the wrong shape,
+        or a full bandwidth without `key`.
+
+        **References:** Genz (1992), *Numerical computation of multivariate normal
+        probabilities*, J. Comput. Graph. Stat. 1, 141-149.
+        """
+        if not isinstance(self.kernel, Gaussian):
+            raise ValueError(f"KDE.integrate_box: needs the Gaussian kernel, this KDE uses "
+                             f"{self.kernel.name!r}")
+        d, dtype = self.dimension, self.data.dtype
+        lo, hi = jnp.asarray(low, dtype).reshape(-1), jnp.asarray(high, dtype).reshape(-1)
+        if lo.shape != (d,) or hi.shape != (d,):
+            raise ValueError(f"KDE.integrate_box: low and high must have shape ({d},), got "
+                             f"{jnp.shape(low)} and {jnp.shape(high)}")
+        ndtr = jax.scipy.special.ndtr
+        if self.bandwidth_kind != "full" or d == 1:
+            s = jnp.diagonal(self.cholesky)
+            p = jnp.prod(ndtr((hi - self.data) / s) - ndtr((lo - self.data) / s), axis=1)
+            return jnp.sum(self.weights * p)
+        if key is None:
+            raise ValueError("KDE.integrate_box: a full bandwidth matrix needs key= (Genz's "
+                             "Monte Carlo estimator)")
+        return jnp.sum(self.weights * _genz_box(self.data, self.cholesky, lo, hi, key,
+                                                num_samples))
+
+
+def _genz_box(means, chol, lo, hi, key, num_samples):
+    """P(lo ≤ μ_i + L z ≤ hi), z ~ N(0, I), for each row μ_i (Genz 1992)."""
+    d = chol.shape[0]
+    ndtr, ndtri = jax.scipy.special.ndtr, jax.scipy.special.ndtri
+    u = jax.random.uniform(key, (num_samples, d), chol.dtype)
+
+    def one(mu):
+        a, b = lo - mu, hi - mu
+        f = jnp.ones(num_samples, chol.dtype)
+        ys = []
+        for j in range(d):
+            s = sum((chol[j, k] * ys[k] for k in range(j)), jnp.zeros(num_samples, chol.dtype))
+            pa, pb = ndtr((a[j] - s) / chol[j, j]), ndtr((b[j] - s) / chol[j, j])
+            f = f * (pb - pa)
+            ys.append(ndtri(jnp.clip(pa + u[:, j] * (pb - pa), 1e-16, 1 - 1e-16)))
+        return jnp.mean(f)
+
+    return jax.lax.map(one, means)
+
