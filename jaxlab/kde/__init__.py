@@ -14,6 +14,9 @@ from ._bandwidth import lscv_bandwidth as lscv_bandwidth
 from ._bandwidth import scott_bandwidth as scott_bandwidth
 from ._bandwidth import silverman_bandwidth as silverman_bandwidth
 from ._bandwidth import weighted_covariance as weighted_covariance
+from ._binned import BinnedKDE as BinnedKDE
+from ._binned import fft_kde as fft_kde
+from ._binned import linear_binning as linear_binning
 from ._gaussian_kde import gaussian_kde as gaussian_kde
 from ._kde import KDE as KDE
 from ._kernels import KERNELS as KERNELS
