@@ -8,16 +8,18 @@ import jax.numpy as jnp
 from jax.sharding import Mesh, PartitionSpec
 from jaxtyping import Array, Float, Int
 
-# One tile of squared distances is query_block × data_block numbers; 2²² of them (16 MiB in
-# float32) keep several live tiles well inside a CPU's cache-friendly working set and a
-# GPU's memory, while making the matmul large enough to run at full speed.
-TILE_ELEMENTS = 2**22
+# One tile of squared distances is query_block × data_block numbers. Small tiles that stay
+# in a core's cache win on CPU: measured on 2 cores (n = 10⁵, m = 10⁴, float32), 1024 × 256
+# tiles took 0.78 s at d = 8 and 1.41 s at d = 32, against 1.88 s and 3.3 s for
+# 1024 × 4096 tiles.
+QUERY_BLOCK, DATA_BLOCK = 1024, 256
+TILE_ELEMENTS = QUERY_BLOCK * DATA_BLOCK
 
 
 def block_sizes(m: int, n: int, query_block: int | None, data_block: int | None
                 ) -> tuple[int, int]:
-    """Default block sizes: data blocks of up to 4096 points, query blocks filling a tile."""
-    bn = data_block if data_block is not None else min(n, 4096)
+    """Default block sizes: data blocks of up to 256 points, query blocks of up to 1024."""
+    bn = data_block if data_block is not None else min(n, DATA_BLOCK)
     bq = query_block if query_block is not None else max(1, min(m, TILE_ELEMENTS // bn))
     return bq, bn
 
