@@ -9,11 +9,11 @@ import math
 import typing
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from ._checks import concrete_values
 from ._kernels import AbstractKernel, Tophat, get_kernel
 
 # A grid counts as equally spaced when no node is further than this fraction of the grid's
@@ -21,16 +21,6 @@ from ._kernels import AbstractKernel, Tophat, get_kernel
 # `linspace` is equally spaced only to rounding).
 _SPACING_RTOL = 1e-6
 
-
-def _concrete(x) -> np.ndarray | None:
-    """x as a NumPy array when its values are known now (outside tracing), else None: value
-    checks run eagerly and are skipped under `jit`/`vmap`/`grad`."""
-    if isinstance(x, jax.core.Tracer):
-        return None
-    try:
-        return np.asarray(x)
-    except jax.errors.TracerArrayConversionError:
-        return None
 
 
 def _float_dtype(x: Array):
@@ -42,7 +32,7 @@ def _check_axis(axis: Array, dtype, fn: str, name: str) -> None:
     if axis.ndim != 1 or axis.shape[0] < 2:
         raise ValueError(f"{fn}: {name} must be a 1-D array of at least 2 nodes, got shape "
                          f"{tuple(axis.shape)}")
-    values = _concrete(axis)
+    values = concrete_values(axis)
     if values is None:
         return
     values = values.astype(np.float64)
@@ -100,7 +90,7 @@ def _prepare(data, grid, weights, fn: str):
     for axis, name in zip(axes, names, strict=True):
         _check_axis(axis, dtype, fn, name)
 
-    values = _concrete(data_arr)
+    values = concrete_values(data_arr)
     if values is not None:
         values = values.reshape(values.shape[0], d)
         # Two reductions settle both checks (NaN propagates through min/max, inf reaches
@@ -112,7 +102,7 @@ def _prepare(data, grid, weights, fn: str):
             bad = int(np.sum(~np.all(np.isfinite(values), axis=1)))
             raise ValueError(f"{fn}: data must be finite, got {bad} point(s) with NaN or inf")
         for j, (axis, name) in enumerate(zip(axes, names, strict=True)):
-            lim = _concrete(axis)
+            lim = concrete_values(axis)
             if lim is None:
                 continue
             low, high = lim[0], lim[-1]
@@ -133,7 +123,7 @@ def _prepare(data, grid, weights, fn: str):
         if w.shape != (n,):
             raise ValueError(f"{fn}: weights must have shape ({n},) to match data, got shape "
                              f"{tuple(w.shape)}")
-        wv = _concrete(w)
+        wv = concrete_values(w)
         if wv is not None:
             if not np.all(np.isfinite(wv)):
                 raise ValueError(f"{fn}: weights must be finite, got NaN or inf")
@@ -338,11 +328,11 @@ class BinnedKDE(eqx.Module):
         if self.dimension == 2 and (x.ndim not in (1, 2) or x.shape[-1] != 2):
             raise ValueError(f"BinnedKDE: x must have shape (m, 2) or (2,) for a 2-D "
                              f"estimate, got shape {tuple(x.shape)}")
-        values = _concrete(x)
+        values = concrete_values(x)
         if values is not None:
             pts = values.reshape(-1, self.dimension)
             for j, axis in enumerate(axes):
-                lim = _concrete(axis)
+                lim = concrete_values(axis)
                 if lim is not None and np.any((pts[:, j] < lim[0]) | (pts[:, j] > lim[-1])):
                     bad = int(np.sum((pts[:, j] < lim[0]) | (pts[:, j] > lim[-1])))
                     raise ValueError(
@@ -439,7 +429,7 @@ def fft_kde(
         wanted = "a scalar" if d == 1 else "a scalar or a vector of shape (2,)"
         raise ValueError(f"fft_kde: bandwidth must be {wanted} for {d}-D data, got shape "
                          f"{tuple(h.shape)}")
-    hv = _concrete(h)
+    hv = concrete_values(h)
     if hv is not None and not np.all(np.isfinite(hv) & (hv > 0)):
         raise ValueError(f"fft_kde: bandwidth must be positive and finite, got {hv}")
     return _fft_kde(data, axes, h, weights, kern, dtype)

@@ -8,16 +8,8 @@ from jax.sharding import Mesh
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from ._blocked import block_sizes, log_kernel_sums
+from ._checks import concrete_values
 from ._kernels import AbstractKernel, Gaussian, get_kernel
-
-
-def _concrete(x):
-    """x as a NumPy array when its values are known now (outside tracing), else None: value
-    checks run eagerly and are skipped under `jit`/`vmap`/`grad`."""
-    try:
-        return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
-    except jax.errors.TracerArrayConversionError:
-        return None
 
 
 def as_data(data, fn: str, name: str = "data") -> Array:
@@ -30,7 +22,7 @@ def as_data(data, fn: str, name: str = "data") -> Array:
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"{fn}: {name} must have shape (n, d) or (n,) with n, d ≥ 1, got "
                          f"shape {tuple(jnp.shape(data))}")
-    values = _concrete(arr)
+    values = concrete_values(arr)
     if values is not None and not np.all(np.isfinite(values)):
         bad = int(np.sum(~np.all(np.isfinite(values), axis=1)))
         raise ValueError(f"{fn}: {name} must be finite, got {bad} row(s) with NaN or inf")
@@ -45,7 +37,7 @@ def as_weights(weights, n: int, dtype, fn: str) -> Array:
     if w.shape != (n,):
         raise ValueError(f"{fn}: weights must have shape ({n},) to match data, got shape "
                          f"{w.shape}")
-    values = _concrete(w)
+    values = concrete_values(w)
     if values is not None:
         if not np.all(np.isfinite(values) & (values >= 0)):
             raise ValueError(f"{fn}: weights must be finite and non-negative")
@@ -59,18 +51,18 @@ def bandwidth_cholesky(bandwidth, d: int, dtype, fn: str) -> tuple[Array, str]:
     h = jnp.asarray(bandwidth, dtype)
     if h.ndim == 0 or h.shape == (1,):
         h = h.reshape(())
-        values = _concrete(h)
+        values = concrete_values(h)
         if values is not None and not (np.isfinite(values) and values > 0):
             raise ValueError(f"{fn}: bandwidth must be positive and finite, got {values}")
         return h * jnp.eye(d, dtype=dtype), "scalar"
     if h.shape == (d,):
-        values = _concrete(h)
+        values = concrete_values(h)
         if values is not None and not np.all(np.isfinite(values) & (values > 0)):
             raise ValueError(f"{fn}: a diagonal bandwidth must be positive and finite in "
                              f"every dimension, got {values}")
         return jnp.diag(h), "diagonal"
     if h.shape == (d, d):
-        hn = _concrete(h)
+        hn = concrete_values(h)
         if hn is not None:
             hn = hn.astype(np.float64)
             if not np.all(np.isfinite(hn)) or not np.allclose(hn, hn.T, rtol=1e-6,

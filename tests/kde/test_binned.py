@@ -8,7 +8,7 @@ import pytest
 from KDEpy import FFTKDE
 from scipy.interpolate import RegularGridInterpolator
 
-from jaxlab.kde._binned import BinnedKDE, fft_kde, linear_binning
+from jaxlab.kde import BinnedKDE, fft_kde, linear_binning
 
 KERNELS = ["gaussian", "epanechnikov", "tophat", "exponential", "linear", "cosine"]
 
