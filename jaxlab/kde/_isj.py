@@ -16,13 +16,15 @@ import optimistix as optx
 from jax.scipy.fft import dct
 from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
+from ._checks import concrete_values
+
 # ℓ in t = ξ γ^[ℓ](t): the deepest functional is ‖f⁽⁷⁾‖², estimated at the trial time t, and
 # five pilot stages s = 6, …, 2 lead down to ‖f''‖² (the five the paper recommends; ℓ = 7 in
 # Botev's code and KDEpy).
 _STAGES = 7
 
 # The grid runs this fraction of the data range beyond each extreme (KDEpy's relative
-# padding; Botev's 1-D code pads by a tenth). The DCT treats the grid as a reflecting
+# padding, without its absolute floor of 6 data units). The DCT treats the grid as a reflecting
 # interval, so the padding keeps the mirror images of the data's tails off the data.
 _PADDING = 0.5
 
@@ -30,17 +32,6 @@ _PADDING = 0.5
 # grid length; 1 is the whole grid, the upper end of Botev's search too) before bisection.
 _LOG_T_MIN = math.log(1e-14)
 _SCAN_POINTS = 128
-
-
-def _concrete(x) -> np.ndarray | None:
-    """x as a NumPy array when its values are known now (outside tracing), else None: value
-    checks run eagerly and are skipped under `jit`/`vmap`/`grad`."""
-    if isinstance(x, jax.core.Tracer):
-        return None
-    try:
-        return np.asarray(x)
-    except jax.errors.TracerArrayConversionError:
-        return None
 
 
 def _check_grid_size(grid_size, fn: str) -> int:
@@ -69,7 +60,7 @@ def _check_weights(weights, n: int, dtype, fn: str) -> Array:
         raise ValueError(f"{fn}: weights must have shape ({n},), one per data point, got shape "
                          f"{w.shape}")
     w = w.astype(dtype)
-    values = _concrete(w)
+    values = concrete_values(w)
     if values is not None:
         bad = ~(np.isfinite(values) & (values >= 0))
         if np.any(bad):
@@ -83,7 +74,7 @@ def _check_weights(weights, n: int, dtype, fn: str) -> Array:
 def _check_values(x: Array, w: Array, fn: str) -> None:
     """Finite data with at least two distinct values in each column among the points of
     positive weight (when the values are known: outside `jit`)."""
-    values, weights = _concrete(x), _concrete(w)
+    values, weights = concrete_values(x), concrete_values(w)
     if values is None:
         return
     columns = values.reshape(values.shape[0], -1)
