@@ -31,11 +31,15 @@ demo: $(BASE_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check jaxlab tests benchmarks notebooks
 
+# Test files run in parallel worker processes (pytest-xdist), one file per worker at a time
+# so each process reuses its compilations; `make test PYTEST_WORKERS=1` runs serially.
+PYTEST_WORKERS ?= auto
+
 test: $(DEV_STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-all: $(DEV_STAMP) lint
-	$(BIN)/python -m pytest -m "not benchmark"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not benchmark"
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m pytest benchmarks -m benchmark -p no:randomly --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
