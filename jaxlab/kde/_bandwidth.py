@@ -102,7 +102,7 @@ def lscv_objective(log_factor, data, weights, covariance):
     return jnp.exp(log_square) - 2 * jnp.sum(kde.weights * jnp.exp(loo))
 
 
-def _cross_validate(objective, x, w, covariance, start, fn, max_steps):
+def _cross_validate(objective, covariance, start, max_steps):
     solver = optx.BFGS(rtol=1e-6, atol=1e-8)
     sol = optx.minimise(lambda c, _: objective(c), solver, jnp.log(start), max_steps=max_steps,
                         throw=False)
@@ -137,8 +137,7 @@ def lcv_bandwidth(data: Float[ArrayLike, "n d"], *, kernel: "str | AbstractKerne
     start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
     if not isinstance(kern, Gaussian):
         start = 2.0 * start  # compact kernels need a wider start to reach every point
-    return _cross_validate(lambda c: lcv_objective(c, x, w, kern, cov), x, w, cov, start,
-                           "lcv_bandwidth", max_steps)
+    return _cross_validate(lambda c: lcv_objective(c, x, w, kern, cov), cov, start, max_steps)
 
 
 def lscv_bandwidth(data: Float[ArrayLike, "n d"], *,
@@ -157,6 +156,5 @@ def lscv_bandwidth(data: Float[ArrayLike, "n d"], *,
     w = as_weights(weights, x.shape[0], x.dtype, "lscv_bandwidth")
     cov = weighted_covariance(x, w)
     start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
-    return _cross_validate(lambda c: lscv_objective(c, x, w, cov), x, w, cov, start,
-                           "lscv_bandwidth", max_steps)
+    return _cross_validate(lambda c: lscv_objective(c, x, w, cov), cov, start, max_steps)
 
