@@ -10,11 +10,12 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("experiments", "kde", "parallel", "systems", "train")
+_SUBPACKAGES = ("distrl", "experiments", "kde", "parallel", "systems", "train")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 
 if TYPE_CHECKING:
+    from . import distrl as distrl
     from . import experiments as experiments
     from . import kde as kde
     from . import parallel as parallel

@@ -1,0 +1,81 @@
+"""Monte Carlo rollouts of Markov and stock-dependent policies."""
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from ._bellman import markov_policy
+from ._mdp import FiniteMDP
+from ._stock import StockPolicy, _check_policy
+
+
+def sample_returns(mdp: FiniteMDP, policy, *, key: PRNGKeyArray, num_episodes: int,
+                   num_steps: int | None = None, initial_stock: ArrayLike = 0.0
+                   ) -> Float[Array, " num_episodes"]:
+    """Sample returns G = Σ_t γᵗ R_{t+1} of `policy` by simulating `num_episodes` episodes.
+
+    **Arguments:**
+
+    - `mdp`: a `FiniteMDP`; S₀ ~ `mdp.initial`.
+    - `policy`: Markov probabilities `(S, A)` / `(H, S, A)`, actions `(S,)` / `(H, S)`, or a
+      `StockPolicy` (started at `initial_stock`, stock updated c' = (c + r)/γ).
+    - `key`: PRNG key.
+    - `num_episodes`: how many episodes.
+    - `num_steps`: steps per episode; default the horizon. Needed for infinite-horizon
+      problems (the truncation error is at most γ^num_steps·max|r|/(1 − γ)).
+
+    **Returns:** `(num_episodes,)` sampled returns.
+
+    **Raises:** `ValueError` for a bad policy, or a missing `num_steps` without a horizon.
+    """
+    if num_steps is None:
+        if mdp.horizon is None:
+            raise ValueError("sample_returns: num_steps is required for an infinite-horizon "
+                             "MDP (the episode is truncated after num_steps)")
+        num_steps = mdp.horizon
+    if isinstance(num_episodes, bool) or not isinstance(num_episodes, int) or num_episodes < 1:
+        raise ValueError(f"sample_returns: num_episodes must be a positive int, got "
+                         f"{num_episodes!r}")
+    if isinstance(policy, StockPolicy):
+        _check_policy(mdp, policy)
+        probs = None
+    else:
+        probs = markov_policy(policy, mdp)
+    if mdp.horizon is not None:
+        num_steps = min(num_steps, mdp.horizon)
+    return _rollouts(mdp, policy if probs is None else probs, key, num_episodes, num_steps,
+                     jnp.asarray(initial_stock, mdp.reward.dtype))
+
+
+def _rollouts(mdp, policy, key, num_episodes, num_steps, c0):
+    @jax.jit
+    def run(keys, c0):
+        return jax.vmap(lambda k: _episode(mdp, policy, k, num_steps, c0))(keys)
+
+    return run(jax.random.split(key, num_episodes), c0)
+
+
+def _episode(mdp, policy, key, num_steps, c0):
+    k0, key = jax.random.split(key)
+    s0 = jax.random.categorical(k0, jnp.log(mdp.initial))
+    dtype = mdp.reward.dtype
+
+    def step(carry, t):
+        s, c, g, scale, done, key = carry
+        key, ka, ks = jax.random.split(key, 3)
+        if isinstance(policy, StockPolicy):
+            a = policy(t, s, c, key=ka)
+        else:
+            p = policy[s] if policy.ndim == 2 else policy[t, s]
+            a = jax.random.categorical(ka, jnp.log(p))
+        s2, r = mdp.step(ks, s, a)
+        done = done | mdp.terminal[s]
+        r = jnp.where(done, 0.0, r)
+        g = g + scale * r
+        c = jnp.where(done, c, (c + r) / mdp.discount)
+        s2 = jnp.where(done, s, s2)
+        return (s2, c, g, scale * mdp.discount, done, key), None
+
+    init = (s0, c0, jnp.zeros((), dtype), jnp.ones((), dtype), jnp.asarray(False), key)
+    (_, _, g, _, _, _), _ = jax.lax.scan(step, init, jnp.arange(num_steps))
+    return g
