@@ -76,7 +76,8 @@ def check_support(support: ArrayLike, name: str = "support") -> Array:
     c = concrete(support)
     if c is not None:
         d = np.diff(c)
-        if not (d > 0).all() or np.abs(d - d.mean()).max() > 1e-6 * max(abs(d.mean()), 1e-30):
+        slack = 1024 * np.finfo(c.dtype).eps * max(np.abs(c).max(), 1e-30)
+        if not (d > 0).all() or np.abs(d - d.mean()).max() > slack:
             raise ValueError(f"{name} must be evenly spaced and increasing, got spacings from "
                              f"{d.min():.6g} to {d.max():.6g}")
         if not c[0] <= 0 <= c[-1]:

@@ -1,5 +1,7 @@
 """Distances between batches of discrete distributions on ℝ: Wasserstein-p, Cramér, KS."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array
@@ -57,7 +59,11 @@ def wasserstein(p: AbstractDistribution, q: AbstractDistribution, order: float =
     if not order >= 1:
         raise ValueError(f"wasserstein: order must be >= 1, got {order!r}")
     batch, (xa, pa), (xb, pb) = _flat(p, q, "wasserstein")
+    return _wasserstein(xa, pa, xb, pb, float(order)).reshape(batch)
 
+
+@functools.partial(jax.jit, static_argnums=4)
+def _wasserstein(xa, pa, xb, pb, order):
     def one(xa, pa, xb, pb):
         xa, pa = _sorted(xa, pa)
         xb, pb = _sorted(xb, pb)
@@ -71,24 +77,32 @@ def wasserstein(p: AbstractDistribution, q: AbstractDistribution, order: float =
         qb = xb[jnp.minimum(jnp.searchsorted(fb, mid, side="left"), xb.shape[0] - 1)]
         return jnp.sum(du * jnp.abs(qa - qb) ** order) ** (1.0 / order)
 
-    return jax.vmap(one)(xa, pa, xb, pb).reshape(batch)
+    return jax.vmap(one)(xa, pa, xb, pb)
 
 
 def cramer(p: AbstractDistribution, q: AbstractDistribution) -> Array:
     """The Cramér (ℓ₂) distance (∫ (F_P(x) − F_Q(x))² dx)^{1/2}, exact, batch-vectorised."""
     batch, (xa, pa), (xb, pb) = _flat(p, q, "cramer")
+    return _cramer(xa, pa, xb, pb).reshape(batch)
 
+
+@jax.jit
+def _cramer(xa, pa, xb, pb):
     def one(xa, pa, xb, pb):
         dx, fa, fb = _cdf_gaps(xa, pa, xb, pb)
         return jnp.sqrt(jnp.sum(dx * (fa - fb) ** 2))
 
-    return jax.vmap(one)(xa, pa, xb, pb).reshape(batch)
+    return jax.vmap(one)(xa, pa, xb, pb)
 
 
 def kolmogorov_smirnov(p: AbstractDistribution, q: AbstractDistribution) -> Array:
     """The Kolmogorov–Smirnov distance sup_x |F_P(x) − F_Q(x)|, exact, batch-vectorised."""
     batch, (xa, pa), (xb, pb) = _flat(p, q, "kolmogorov_smirnov")
+    return _ks(xa, pa, xb, pb).reshape(batch)
 
+
+@jax.jit
+def _ks(xa, pa, xb, pb):
     def one(xa, pa, xb, pb):
         xa, pa = _sorted(xa, pa)
         xb, pb = _sorted(xb, pb)
@@ -99,4 +113,4 @@ def kolmogorov_smirnov(p: AbstractDistribution, q: AbstractDistribution) -> Arra
         fb = cb[jnp.searchsorted(xb, x, side="right")]
         return jnp.max(jnp.abs(fa - fb))
 
-    return jax.vmap(one)(xa, pa, xb, pb).reshape(batch)
+    return jax.vmap(one)(xa, pa, xb, pb)

@@ -50,7 +50,7 @@ class FiniteMDP(eqx.Module):
     discount: float = eqx.field(static=True)
     horizon: int | None = eqx.field(static=True)
 
-    def __init__(self, transitions: ArrayLike, rewards: ArrayLike, *,
+    def __init__(self, transitions: ArrayLike | None, rewards: ArrayLike | None, *,
                  discount: float, horizon: int | None = None,
                  reward_probs: ArrayLike | None = None, initial: ArrayLike | None = None,
                  terminal: ArrayLike | None = None, atol: float = 1e-6, _outcomes=None):
@@ -178,10 +178,16 @@ class FiniteMDP(eqx.Module):
         return jnp.sum(self.prob * self.reward, axis=-1)
 
     def reward_bounds(self) -> tuple[float, float]:
-        """(min, max) of the rewards of outcomes with positive probability (concrete MDPs)."""
-        r, p = np.asarray(self.reward), np.asarray(self.prob)
-        live = r[p > 0]
+        """(min, max) of the rewards that can be paid (positive probability, from
+        non-terminal states); concrete MDPs only."""
+        live = self._live_rewards()
+        if live.size == 0:
+            return 0.0, 0.0
         return float(live.min()), float(live.max())
+
+    def _live_rewards(self) -> np.ndarray:
+        r, p = np.asarray(self.reward), np.asarray(self.prob)
+        return r[(p > 0) & ~np.asarray(self.terminal)[:, None, None]]
 
     def return_bounds(self) -> tuple[float, float]:
         """Bounds on the return G, from the reward bounds, discount and horizon."""
@@ -196,7 +202,7 @@ class FiniteMDP(eqx.Module):
         return min(n * lo, 0.0), max(n * hi, 0.0)
 
     def has_integer_rewards(self) -> bool:
-        r = np.asarray(self.reward)[np.asarray(self.prob) > 0]
+        r = self._live_rewards()
         return bool(np.all(r == np.round(r)))
 
     def step(self, key: PRNGKeyArray, state: ArrayLike, action: ArrayLike
