@@ -11,6 +11,7 @@ approximation), and stocks leaving the grid are clamped and *flagged* (`exact`).
 """
 
 import warnings
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import equinox as eqx
@@ -123,7 +124,8 @@ def check_stock_grid(stock_grid: ArrayLike, dtype) -> Array:
     return grid
 
 
-def integer_stock_grid(mdp: FiniteMDP, initial_stocks: ArrayLike) -> Float[Array, " C"]:
+def integer_stock_grid(mdp: FiniteMDP, initial_stocks: ArrayLike | Sequence[float | int]
+                       ) -> Float[Array, " C"]:
     """The smallest integer grid closed under c' = c + r from every initial stock, for t < H.
 
     Needs γ = 1, a finite horizon and integer rewards (then stock-augmented DP on this grid is
@@ -194,9 +196,13 @@ class StockSolution(eqx.Module):
       shifted by c).
     - `values`: `(S, C)` the objective K(law(c + G)) under `policy`, from (s, c) at t = 0.
     - `policy`: the greedy `StockPolicy`.
-    - `exact`: `(S, C)` False where a stock left the grid somewhere below (s, c) (clamped:
-      the value there is an approximation); always False-free on a grid closed under the
-      stock update (`integer_stock_grid`).
+    - `exact`: `(S, C)` False where a stock reachable from (s, c) left the grid (it was
+      clamped to the end point, so the value there is an approximation). On a grid closed
+      under the stock update (`integer_stock_grid`) it is True from every initial stock the
+      grid was built for. With γ < 1 and no horizon the stock grows like γ^(−t) and leaves
+      every grid, so it is False everywhere: the clamp is then the approximation, harmless
+      for objectives that are constant or linear beyond the grid's ends (min(x, 0) and
+      1[x ≥ 0] with ends beyond ±max|G|).
     - `iterations`, `residual`, `converged`: sweeps, last sup-W₁ change, convergence (the
       horizon, 0 and True for finite horizons).
     - `initial`: `(S,)` the initial-state distribution of the MDP.
