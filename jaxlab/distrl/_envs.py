@@ -1,5 +1,7 @@
 """Small classic environments as `FiniteMDP`s, and random MDPs for tests and benchmarks."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -148,12 +150,17 @@ def random_mdp(key: PRNGKeyArray, num_states: int, num_actions: int, num_outcome
                horizon: int | None = None, dtype=None) -> FiniteMDP:
     """A random sparse MDP: every (s, a) has `num_outcomes` outcomes with uniformly random
     next states, rewards drawn from `rewards` and Dirichlet(1) probabilities."""
-    k1, k2, k3 = jax.random.split(key, 3)
-    dtype = dtype or jnp.result_type(float)
-    shape = (num_states, num_actions, num_outcomes)
-    nxt = jax.random.randint(k1, shape, 0, num_states, dtype=jnp.int32)
-    r = jnp.asarray(rewards, dtype)[jax.random.randint(k2, shape, 0, len(rewards))]
-    p = jax.random.dirichlet(k3, jnp.ones(num_outcomes, dtype), shape[:2]).astype(dtype)
-    p = p / jnp.sum(p, axis=-1, keepdims=True)
+    dtype = jnp.dtype(dtype or jnp.result_type(float))
+    nxt, r, p = _random_outcomes(key, (num_states, num_actions, num_outcomes),
+                                 tuple(float(x) for x in rewards), dtype)
     return FiniteMDP.from_outcomes(nxt, r, p, discount=discount, horizon=horizon,
                                    initial=jnp.full((num_states,), 1.0 / num_states, dtype))
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _random_outcomes(key, shape, rewards, dtype):
+    k1, k2, k3 = jax.random.split(key, 3)
+    nxt = jax.random.randint(k1, shape, 0, shape[0], dtype=jnp.int32)
+    r = jnp.asarray(rewards, dtype)[jax.random.randint(k2, shape, 0, len(rewards))]
+    p = jax.random.dirichlet(k3, jnp.ones(shape[2], dtype), shape[:2]).astype(dtype)
+    return nxt, r, p / jnp.sum(p, axis=-1, keepdims=True)

@@ -190,16 +190,33 @@ class FiniteMDP(eqx.Module):
         return r[(p > 0) & ~np.asarray(self.terminal)[:, None, None]]
 
     def return_bounds(self) -> tuple[float, float]:
-        """Bounds on the return G, from the reward bounds, discount and horizon."""
-        lo, hi = self.reward_bounds()
-        if self.horizon is not None:
-            n = self.horizon if self.discount == 1.0 else \
-                (1 - self.discount ** self.horizon) / (1 - self.discount)
-        elif self.discount < 1.0:
-            n = 1.0 / (1.0 - self.discount)
-        else:
-            n = float(self.num_states)  # only reached with terminal states; a loose guess
-        return min(n * lo, 0.0), max(n * hi, 0.0)
+        """Bounds (lo ≤ 0 ≤ hi) on every partial return Σ_{k<t} γᵏ R_{k+1}, from any state.
+
+        With a horizon: exact, by dynamic programming over paths that may stop at any step
+        (so they also bound the return from any state at any time, and every prefix sum).
+        Without one: the geometric bound from the reward bounds (γ < 1), or S·bounds when
+        only terminal states end the episode (a loose guess).
+        """
+        if self.horizon is None:
+            lo, hi = self.reward_bounds()
+            n = 1.0 / (1.0 - self.discount) if self.discount < 1.0 else float(self.num_states)
+            return min(n * lo, 0.0), max(n * hi, 0.0)
+        low, high = self._stop_anytime_bounds()
+        return float(low.min()), float(high.max())
+
+    def _stop_anytime_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per state, min and max over paths of length 0..H of the discounted reward sum."""
+        nxt = np.asarray(self.next_state)
+        r = np.asarray(self.reward, np.float64)
+        live = (np.asarray(self.prob) > 0) & ~np.asarray(self.terminal)[:, None, None]
+        low = np.zeros(self.num_states)
+        high = np.zeros(self.num_states)
+        for _ in range(self.horizon):
+            low = np.minimum(0.0, np.where(live, r + self.discount * low[nxt], np.inf)
+                             .min(axis=(1, 2)))
+            high = np.maximum(0.0, np.where(live, r + self.discount * high[nxt], -np.inf)
+                              .max(axis=(1, 2)))
+        return low, high
 
     def has_integer_rewards(self) -> bool:
         r = self._live_rewards()

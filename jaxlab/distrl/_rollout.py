@@ -1,5 +1,6 @@
 """Monte Carlo rollouts of Markov and stock-dependent policies."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
@@ -10,8 +11,9 @@ from ._stock import StockPolicy, _check_policy
 
 
 def sample_returns(mdp: FiniteMDP, policy, *, key: PRNGKeyArray, num_episodes: int,
-                   num_steps: int | None = None, initial_stock: ArrayLike = 0.0
-                   ) -> Float[Array, " num_episodes"]:
+                   num_steps: int | None = None, initial_stock: ArrayLike = 0.0,
+                   return_rewards: bool = False
+                   ) -> Float[Array, " num_episodes"] | tuple[Array, Array]:
     """Sample returns G = Σ_t γᵗ R_{t+1} of `policy` by simulating `num_episodes` episodes.
 
     **Arguments:**
@@ -23,8 +25,10 @@ def sample_returns(mdp: FiniteMDP, policy, *, key: PRNGKeyArray, num_episodes: i
     - `num_episodes`: how many episodes.
     - `num_steps`: steps per episode; default the horizon. Needed for infinite-horizon
       problems (the truncation error is at most γ^num_steps·max|r|/(1 − γ)).
+    - `return_rewards`: also return the rewards of every step (0 after the episode ended).
 
-    **Returns:** `(num_episodes,)` sampled returns.
+    **Returns:** `(num_episodes,)` sampled returns, and with `return_rewards` also the
+    `(num_episodes, num_steps)` rewards.
 
     **Raises:** `ValueError` for a bad policy, or a missing `num_steps` without a horizon.
     """
@@ -43,16 +47,15 @@ def sample_returns(mdp: FiniteMDP, policy, *, key: PRNGKeyArray, num_episodes: i
         probs = markov_policy(policy, mdp)
     if mdp.horizon is not None:
         num_steps = min(num_steps, mdp.horizon)
-    return _rollouts(mdp, policy if probs is None else probs, key, num_episodes, num_steps,
-                     jnp.asarray(initial_stock, mdp.reward.dtype))
+    g, rewards = _rollouts(mdp, policy if probs is None else probs, key, num_episodes,
+                           num_steps, jnp.asarray(initial_stock, mdp.reward.dtype))
+    return (g, rewards) if return_rewards else g
 
 
+@eqx.filter_jit
 def _rollouts(mdp, policy, key, num_episodes, num_steps, c0):
-    @jax.jit
-    def run(keys, c0):
-        return jax.vmap(lambda k: _episode(mdp, policy, k, num_steps, c0))(keys)
-
-    return run(jax.random.split(key, num_episodes), c0)
+    keys = jax.random.split(key, num_episodes)
+    return jax.vmap(lambda k: _episode(mdp, policy, k, num_steps, c0))(keys)
 
 
 def _episode(mdp, policy, key, num_steps, c0):
@@ -74,8 +77,8 @@ def _episode(mdp, policy, key, num_steps, c0):
         g = g + scale * r
         c = jnp.where(done, c, (c + r) / mdp.discount)
         s2 = jnp.where(done, s, s2)
-        return (s2, c, g, scale * mdp.discount, done, key), None
+        return (s2, c, g, scale * mdp.discount, done, key), r
 
     init = (s0, c0, jnp.zeros((), dtype), jnp.ones((), dtype), jnp.asarray(False), key)
-    (_, _, g, _, _, _), _ = jax.lax.scan(step, init, jnp.arange(num_steps))
-    return g
+    (_, _, g, _, _, _), rewards = jax.lax.scan(step, init, jnp.arange(num_steps))
+    return g, rewards

@@ -138,9 +138,10 @@ def integer_stock_grid(mdp: FiniteMDP, initial_stocks: ArrayLike | Sequence[floa
     c0 = np.atleast_1d(np.asarray(initial_stocks, float))
     if not np.all(c0 == np.round(c0)):
         raise ValueError(f"integer_stock_grid: initial_stocks must be integers, got {c0}")
-    rlo, rhi = mdp.reward_bounds()
-    lo = c0.min() + mdp.horizon * min(rlo, 0.0)
-    hi = c0.max() + mdp.horizon * max(rhi, 0.0)
+    low, high = mdp._stop_anytime_bounds()   # every prefix sum of rewards, per start state
+    start = np.asarray(mdp.initial) > 0
+    lo = c0.min() + low[start].min()
+    hi = c0.max() + high[start].max()
     return jnp.arange(round(lo), round(hi) + 1, dtype=mdp.reward.dtype)
 
 
