@@ -6,6 +6,7 @@ is vectorised over states and actions. Each exposes `atoms` and `probs` of the s
 which is all the generic statistics and distances need.
 """
 
+import abc
 import functools
 from collections.abc import Callable
 
@@ -21,12 +22,14 @@ class AbstractDistribution(eqx.Module):
     """A batch of discrete distributions on ℝ: `atoms` and `probs`, shape `(*batch, n)`."""
 
     @property
+    @abc.abstractmethod
     def atoms(self) -> Float[Array, "*batch n"]:
-        raise NotImplementedError
+        """Atom positions, `(*batch, n)`."""
 
     @property
+    @abc.abstractmethod
     def probs(self) -> Float[Array, "*batch n"]:
-        raise NotImplementedError
+        """Atom probabilities, `(*batch, n)`."""
 
     @property
     def batch_shape(self) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ they produce is time-inconsistent and can be strictly suboptimal (see `MeanVaria
 is optimised correctly through its variational form (`optimize_cvar`).
 """
 
+import abc
 from collections.abc import Callable
 
 import equinox as eqx
@@ -33,15 +34,17 @@ class AbstractObjective(eqx.Module):
     mixture_indifferent = True
     positively_homogeneous = False
 
+    @abc.abstractmethod
     def __call__(self, atoms: Array, probs: Array) -> Array:
-        raise NotImplementedError
+        """K of the distributions `(atoms, probs)`: `(*batch, n) -> (*batch,)`."""
 
 
 class AbstractExpectedUtility(AbstractObjective):
     """K(ν) = E_{X~ν} u(X): subclasses implement the utility `utility(x)` (elementwise)."""
 
+    @abc.abstractmethod
     def utility(self, x: Array) -> Array:
-        raise NotImplementedError
+        """u(x), elementwise."""
 
     def __call__(self, atoms, probs):
         return jnp.sum(probs * self.utility(atoms), axis=-1)
