@@ -345,10 +345,10 @@ def _exact(mdp, pi, max_atoms, throw):
         return (v, p, over | jnp.any(overflow & ~mdp.terminal)), None
 
     (v, p, over), _ = jax.lax.scan(step, (v0, p0, jnp.asarray(False)), pis, reverse=True)
-    if throw:
-        v = eqx.error_if(v, over, "exact_return_distribution: more distinct returns than "
-                         "max_atoms; raise max_atoms")
     iv = jnp.broadcast_to(v, (s, max_atoms)).reshape(-1)
     ip = (mdp.initial[:, None] * p).reshape(-1)
-    initial, _ = FiniteSupport(iv, ip).compact(max_atoms)
+    initial, over0 = FiniteSupport(iv, ip).compact(max_atoms)
+    if throw:
+        v = eqx.error_if(v, over | over0, "exact_return_distribution: more distinct returns "
+                         "than max_atoms; raise max_atoms")
     return FiniteSupport(v, p), initial

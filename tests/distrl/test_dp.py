@@ -148,6 +148,10 @@ def test_policy_and_support_errors(user_errors):
                           support=jnp.asarray([-1.0, 0.0, 0.5, 3.0]))
     with pytest.raises(ValueError, match="needs a finite-horizon MDP"):
         D.exact_return_distribution(mdp, jnp.zeros(4, jnp.int32))
+    finite = D.random_mdp(jax.random.key(0), 4, 2, 3, rewards=(-1.0, 0.5, 2.0), discount=1.0,
+                          horizon=4)
+    with pytest.raises(Exception, match="more distinct returns than max_atoms"):
+        D.exact_return_distribution(finite, jnp.zeros(4, jnp.int32), max_atoms=4)
     with pytest.raises(ValueError, match="num_steps is required"):
         D.sample_returns(mdp, jnp.zeros(4, jnp.int32), key=jax.random.key(0), num_episodes=3)
 
