@@ -1,11 +1,15 @@
-"""The categorical distributional Bellman backup, O(K) per outcome, and Markov policy evaluation.
+"""The categorical distributional Bellman backup and Markov policy evaluation.
 
 Every backup pushes the next-state distributions on the support z₁..z_K through
-x ↦ r + γx and projects back onto the support (Rowland et al., 2018). The projection of
-the K shifted atoms of one outcome is done without a K×K matrix or a scatter: the shifted
-atoms stay sorted, so the atoms landing between z_k and z_{k+1} form a contiguous run whose
-masses are differences of a cumulative sum. The run boundaries depend only on (r, γ, z), so
-they are computed once per problem (`ProjectionPlan`) and every sweep is gathers and sums.
+x ↦ r + γx and projects back onto the support (Rowland et al., 2018). The projection is
+linear and depends only on (r, γ, z), so it is prepared once per problem
+(`ProjectionPlan`) outside the sweeps, in one of two forms:
+
+- **grouped** (at most `MAX_REWARD_GROUPS` distinct rewards, the usual case): one K×K
+  projection matrix per distinct reward; a sweep first adds up the outcomes that share a
+  reward, then multiplies — dense matrix products, fast on CPU and accelerators;
+- **scatter** (many distinct rewards, or rewards only known under tracing): the lower
+  neighbour and the split of every shifted atom; a sweep is one scatter-add.
 """
 
 from typing import NamedTuple
@@ -20,50 +24,74 @@ from ._checks import concrete, shape_str
 from ._distributions import Categorical, FiniteSupport, categorical_projection
 from ._mdp import FiniteMDP
 
+MAX_REWARD_GROUPS = 32
+
 
 class ProjectionPlan(NamedTuple):
-    """Where the atoms r + γ z_j land on the support, for a batch of rewards r.
+    """How the atoms r + γ z_j of every outcome land on the support.
 
-    - `frac`: `(*batch, K)` the share of atom j's mass that goes to the upper neighbour.
-    - `start`: `(*batch, K + 1)` `start[k]` = the number of atoms whose lower neighbour has
-      index < k (so the atoms with lower neighbour k are `start[k]:start[k+1]`).
+    Grouped form (`phi` set): `reward_index` `(*batch,)` the group of each outcome's reward,
+    `phi` `(U, K, K)` the projection matrix of each distinct reward. Scatter form (`low`
+    set): `low` `(*batch, K)` the lower neighbour of each shifted atom and `frac` its share
+    for the upper neighbour.
     """
 
-    frac: Array
-    start: Array
+    reward_index: Array | None
+    phi: Array | None
+    low: Array | None
+    frac: Array | None
+
+
+def _positions(reward, discount, support):
+    """Fractional support positions of r + γ z_j, clipped, snapped onto support points."""
+    k = support.shape[0]
+    delta = (support[-1] - support[0]) / (k - 1)
+    x = jnp.asarray(reward, support.dtype)[..., None] + discount * support
+    pos = jnp.clip((x - support[0]) / delta, 0.0, k - 1)
+    # positions within rounding of a support point go onto it, so integer lattices stay exact
+    snapped = jnp.round(pos)
+    tol = 64 * jnp.finfo(pos.dtype).eps * k
+    return jnp.where(jnp.abs(pos - snapped) < tol, snapped, pos)
 
 
 def projection_plan(reward: ArrayLike, discount: float, support: Array) -> ProjectionPlan:
-    """The plan of the projection of r + γ·z onto `support`, for every reward `(*batch,)`."""
-    reward = jnp.asarray(reward, support.dtype)
+    """The projection of r + γ·z onto `support` for every reward of `reward` `(*batch,)`.
+
+    Grouped when `reward` is concrete with at most `MAX_REWARD_GROUPS` distinct values,
+    scatter otherwise. Call it outside `jit` to get the grouped form.
+    """
+    r = concrete(reward)
     k = support.shape[0]
-    delta = (support[-1] - support[0]) / (k - 1)
-    x = reward[..., None] + discount * support
-    pos = jnp.clip((x - support[0]) / delta, 0.0, k - 1)
-    # snap positions within rounding of a support point onto it, so integer grids stay exact
-    snapped = jnp.round(pos)
-    tol = 64 * jnp.finfo(pos.dtype).eps * k
-    pos = jnp.where(jnp.abs(pos - snapped) < tol, snapped, pos)
+    if r is not None:
+        values, inverse = np.unique(r, return_inverse=True)
+        if values.size <= MAX_REWARD_GROUPS:
+            pos = _positions(values, discount, support)                       # (U, K)
+            phi = jnp.maximum(0.0, 1.0 - jnp.abs(pos[..., None] - jnp.arange(k, dtype=pos.dtype)))
+            return ProjectionPlan(jnp.asarray(inverse.reshape(r.shape), jnp.int32), phi,
+                                  None, None)
+    pos = _positions(reward, discount, support)
     low = jnp.minimum(jnp.floor(pos), k - 1)
-    frac = pos - low
-    low = low.astype(jnp.int32)
-    flat = low.reshape(-1, k)
-    start = jax.vmap(lambda row: jnp.searchsorted(row, jnp.arange(k + 1), side="left"))(flat)
-    return ProjectionPlan(frac, start.reshape(*low.shape[:-1], k + 1).astype(jnp.int32))
+    return ProjectionPlan(None, None, low.astype(jnp.int32), pos - low)
 
 
-def apply_projection(mass: Array, plan: ProjectionPlan) -> Array:
-    """Project masses `(*batch, K)` sitting at r + γ z_j onto the support (`plan` broadcasts)."""
-    frac = jnp.broadcast_to(plan.frac, mass.shape)
-    start = jnp.broadcast_to(plan.start, (*mass.shape[:-1], mass.shape[-1] + 1))
-    zero = jnp.zeros((*mass.shape[:-1], 1), mass.dtype)
-    lower = jnp.concatenate([zero, jnp.cumsum(mass * (1 - frac), axis=-1)], axis=-1)
-    upper = jnp.concatenate([zero, jnp.cumsum(mass * frac, axis=-1)], axis=-1)
-    lo_at = jnp.take_along_axis(lower, start, axis=-1)
-    up_at = jnp.take_along_axis(upper, start, axis=-1)
-    from_lower = lo_at[..., 1:] - lo_at[..., :-1]
-    from_upper = up_at[..., :-1] - jnp.concatenate([zero, up_at[..., :-2]], axis=-1)
-    return from_lower + from_upper
+def project_outcomes(mass: Array, plan: ProjectionPlan) -> Array:
+    """Σ_m Π[masses `mass[s, c, a, m, :]` at r_{sam} + γ z]: `(S, C, A, M, K) -> (S, C, A, K)`.
+
+    `plan` is a `projection_plan` of rewards `(S, A, M)`.
+    """
+    s, c, a, _, k = mass.shape
+    if plan.phi is not None:
+        onehot = jax.nn.one_hot(plan.reward_index, plan.phi.shape[0], dtype=mass.dtype)
+        grouped = jnp.einsum("scamk,samu->scauk", mass, onehot)
+        return jnp.einsum("scauk,ukj->scaj", grouped, plan.phi.astype(mass.dtype))
+    rows = jnp.arange(s * c * a, dtype=jnp.int32).reshape(s, c, a, 1, 1) * k
+    low = plan.low[:, None]
+    frac = plan.frac[:, None].astype(mass.dtype)
+    high = jnp.minimum(low + 1, k - 1)
+    out = jnp.zeros(s * c * a * k, mass.dtype)
+    out = out.at[(rows + low).reshape(-1)].add((mass * (1 - frac)).reshape(-1))
+    out = out.at[(rows + high).reshape(-1)].add((mass * frac).reshape(-1))
+    return out.reshape(s, c, a, k)
 
 
 def check_support(support: ArrayLike, name: str = "support") -> Array:
@@ -147,7 +175,7 @@ def _markov_backup(mdp: FiniteMDP, plan: ProjectionPlan, next_dist: Array,
     """(S, A, K): the law of R + γ G' when G' ~ next_dist(S') (state distributions (S, K))."""
     nd = jnp.where(mdp.terminal[:, None], delta0, next_dist)
     mass = mdp.prob[..., None] * nd[mdp.next_state]
-    out = jnp.sum(apply_projection(mass, plan), axis=-2)
+    out = project_outcomes(mass[:, None], plan)[:, 0]
     return jnp.where(mdp.terminal[:, None, None], delta0, out)
 
 
@@ -258,12 +286,12 @@ def evaluate_policy(mdp: FiniteMDP, policy: ArrayLike, *, support: ArrayLike | N
     support = support.astype(mdp.prob.dtype)
     pi = markov_policy(policy, mdp)
     tol = _tolerance(tol, support)
-    return _evaluate(mdp, pi, support, tol, max_iterations, throw)
+    plan = projection_plan(mdp.reward, mdp.discount, support)
+    return _evaluate(mdp, pi, support, plan, tol, max_iterations, throw)
 
 
 @eqx.filter_jit
-def _evaluate(mdp, pi, support, tol, max_iterations, throw):
-    plan = projection_plan(mdp.reward, mdp.discount, support)
+def _evaluate(mdp, pi, support, plan, tol, max_iterations, throw):
     delta0 = _delta0(support)
     s, a = mdp.num_states, mdp.num_actions
     init = jnp.broadcast_to(delta0, (s, support.shape[0]))

@@ -24,9 +24,9 @@ from ._bellman import (
     ProjectionPlan,
     _delta0,
     _tolerance,
-    apply_projection,
     check_support,
     default_support,
+    project_outcomes,
     projection_plan,
     sup_wasserstein1_categorical,
 )
@@ -154,8 +154,7 @@ def _stock_backup(mdp: FiniteMDP, plan: ProjectionPlan, splan: StockPlan, xi: Ar
     hi = xi[ns, splan.upper]
     nxt = lo + splan.weight[..., None] * (hi - lo)
     mass = mdp.prob[:, None, ..., None] * nxt
-    plan_b = ProjectionPlan(plan.frac[:, None], plan.start[:, None])
-    out = jnp.sum(apply_projection(mass, plan_b), axis=-2)
+    out = project_outcomes(mass, plan)
     return jnp.where(mdp.terminal[:, None, None, None], delta0, out)
 
 
@@ -293,13 +292,13 @@ def stock_augmented_value_iteration(
     Dynamic Programming*, §3–4.
     """
     support, grid = _prepare(mdp, objective, stock_grid, support, num_atoms)
-    return _savi(mdp, objective, grid, support, _tolerance(tol, support), max_iterations,
+    plan = projection_plan(mdp.reward, mdp.discount, support)
+    return _savi(mdp, objective, grid, support, plan, _tolerance(tol, support), max_iterations,
                  tie_tolerance, throw)
 
 
 @eqx.filter_jit
-def _savi(mdp, objective, grid, support, tol, max_iterations, tie, throw):
-    plan = projection_plan(mdp.reward, mdp.discount, support)
+def _savi(mdp, objective, grid, support, plan, tol, max_iterations, tie, throw):
     splan = stock_plan(mdp, grid)
     delta0 = _delta0(support)
     s, c, k = mdp.num_states, grid.shape[0], support.shape[0]
@@ -407,16 +406,17 @@ def evaluate_stock_policy(mdp: FiniteMDP, policy: StockPolicy, *,
     _check_policy(mdp, policy)
     support = check_support(default_support(mdp, num_atoms) if support is None else support)
     support = support.astype(mdp.prob.dtype)
-    xi, taint, it, res, conv = _evaluate_stock(mdp, policy, support, _tolerance(tol, support),
-                                               max_iterations, throw, all_steps=False)
+    plan = projection_plan(mdp.reward, mdp.discount, support)
+    xi, taint, it, res, conv = _evaluate_stock(mdp, policy, support, plan,
+                                               _tolerance(tol, support), max_iterations, throw,
+                                               all_steps=False)
     return StockEvaluation(Categorical(support, xi), ~taint, it, res, conv, mdp.initial,
                            policy.stock_grid)
 
 
 @eqx.filter_jit
-def _evaluate_stock(mdp, policy, support, tol, max_iterations, throw, all_steps):
+def _evaluate_stock(mdp, policy, support, plan, tol, max_iterations, throw, all_steps):
     grid = policy.stock_grid
-    plan = projection_plan(mdp.reward, mdp.discount, support)
     splan = stock_plan(mdp, grid)
     delta0 = _delta0(support)
     s, c, k = mdp.num_states, grid.shape[0], support.shape[0]
@@ -490,10 +490,11 @@ def stock_augmented_policy_iteration(
         _check_policy(mdp, initial_policy)
         policy = StockPolicy(jnp.broadcast_to(initial_policy.actions, (t, s, c)), grid,
                              mdp.discount)
+    plan = projection_plan(mdp.reward, mdp.discount, support)
     stable = False
     rounds = 0
     for rounds in range(1, max_improvements + 1):  # noqa: B007
-        new_actions, eta, values, taint = _improve(mdp, objective, policy, support, tol,
+        new_actions, eta, values, taint = _improve(mdp, objective, policy, support, plan, tol,
                                                    max_iterations, tie_tolerance, throw)
         stable = bool(jnp.all(new_actions == policy.actions))
         policy = StockPolicy(new_actions, grid, mdp.discount)
@@ -507,12 +508,11 @@ def stock_augmented_policy_iteration(
 
 
 @eqx.filter_jit
-def _improve(mdp, objective, policy, support, tol, max_iterations, tie, throw):
+def _improve(mdp, objective, policy, support, plan, tol, max_iterations, tie, throw):
     grid = policy.stock_grid
-    plan = projection_plan(mdp.reward, mdp.discount, support)
     splan = stock_plan(mdp, grid)
     delta0 = _delta0(support)
-    xis, taints, *_ = _evaluate_stock(mdp, policy, support, tol, max_iterations, throw,
+    xis, taints, *_ = _evaluate_stock(mdp, policy, support, plan, tol, max_iterations, throw,
                                       all_steps=True)
     if mdp.horizon is not None:
         # η_t(s, c, a) from ξ_{t+1} for every t at once

@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 
 from jaxlab import distrl as D
-from jaxlab.distrl._bellman import apply_projection, projection_plan
+from jaxlab.distrl._bellman import project_outcomes, projection_plan
 
 
 def _naive_projection(atoms, probs, support):
@@ -51,17 +51,23 @@ def test_projection_is_idempotent(float64):
 
 
 @pytest.mark.parametrize("gamma", [1.0, 0.9, 0.37])
-def test_cumulative_projection_equals_hat_projection(float64, gamma):
-    """The O(K) projection used by the DP sweeps equals the K×K textbook one."""
+@pytest.mark.parametrize("distinct", [4, 40])
+def test_sweep_projection_equals_textbook_projection(float64, gamma, distinct):
+    """The projection of the DP sweeps (grouped by reward for few distinct rewards, a
+    scatter-add for many) equals the textbook one, outcome by outcome and summed."""
     key = jax.random.key(2)
     z = jnp.linspace(-5.0, 7.0, 25)
-    r = jax.random.uniform(key, (40,), minval=-9, maxval=9).at[:4].set(
+    values = jax.random.uniform(key, (distinct,), minval=-9, maxval=9).at[:4].set(
         jnp.asarray([0.0, 1.0, -2.0, 0.5]))
-    mass = jax.random.dirichlet(key, jnp.ones(25), (40,))
-    fast = apply_projection(mass, projection_plan(r, gamma, z))
-    for i in range(40):
-        ref = _naive_projection(np.asarray(r[i] + gamma * z), np.asarray(mass[i]), z)
-        np.testing.assert_allclose(np.asarray(fast[i]), ref, atol=1e-13)
+    r = values[jnp.arange(40) % distinct].reshape(5, 2, 4)            # (S, A, M) rewards
+    mass = jax.random.dirichlet(key, jnp.ones(25), (5, 3, 2, 4)) / 4  # (S, C, A, M, K)
+    plan = projection_plan(r, gamma, z)
+    assert (plan.phi is not None) == (distinct <= 32)
+    fast = np.asarray(project_outcomes(mass, plan))
+    for s, c, a in np.ndindex(5, 3, 2):
+        ref = sum(_naive_projection(np.asarray(r[s, a, m] + gamma * z),
+                                    np.asarray(mass[s, c, a, m]), z) for m in range(4))
+        np.testing.assert_allclose(fast[s, c, a], ref, atol=1e-13)
 
 
 def test_cvar_and_quantile_against_numpy(float64):

@@ -165,6 +165,7 @@ def test_evaluation_compiles_once_per_shape(float64):
     fn = eqx.debug.assert_max_traces(_bellman._evaluate.__wrapped__, max_traces=1)
     jitted = eqx.filter_jit(fn)
     z = D.default_support(mdp, 21)
+    plan = _bellman.projection_plan(mdp.reward, mdp.discount, z)
     for seed in range(3):
         pi = jax.nn.one_hot(jax.random.randint(jax.random.key(seed), (4,), 0, 2), 2)
-        jitted(mdp, pi, z, 1e-10, 1000, True)
+        jitted(mdp, pi, z, plan, 1e-10, 1000, True)
