@@ -53,6 +53,14 @@ from ._objectives import MixtureWarning as MixtureWarning
 from ._objectives import NegativePart as NegativePart
 from ._objectives import QuantileObjective as QuantileObjective
 from ._objectives import ThresholdProbability as ThresholdProbability
+from ._qrdqn import StockQNetwork as StockQNetwork
+from ._qrdqn import StockQRDQNCVaR as StockQRDQNCVaR
+from ._qrdqn import StockQRDQNResult as StockQRDQNResult
+from ._qrdqn import greedy_stock_action as greedy_stock_action
+from ._qrdqn import quantile_huber_loss as quantile_huber_loss
+from ._qrdqn import stock_qrdqn_cvar as stock_qrdqn_cvar
+from ._qrdqn import stock_qrdqn_policy as stock_qrdqn_policy
+from ._qrdqn import train_stock_qrdqn as train_stock_qrdqn
 from ._rollout import sample_returns as sample_returns
 from ._stock import StockEvaluation as StockEvaluation
 from ._stock import StockPolicy as StockPolicy
@@ -61,3 +69,4 @@ from ._stock import evaluate_stock_policy as evaluate_stock_policy
 from ._stock import integer_stock_grid as integer_stock_grid
 from ._stock import stock_augmented_policy_iteration as stock_augmented_policy_iteration
 from ._stock import stock_augmented_value_iteration as stock_augmented_value_iteration
+

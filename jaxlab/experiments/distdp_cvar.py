@@ -248,7 +248,7 @@ EXPERIMENT = Experiment(
     config=DistDPCVaRConfig,
     run=run,
     tags=("demo",),
-    quick_runtime_s=None,
+    quick_runtime_s=33.0,
     description="CVaR-optimal control: stock-augmented DP = brute force over history-"
                 "dependent policies > best Markov policy; τ sweep on a slippery cliff",
 )

@@ -169,7 +169,7 @@ EXPERIMENT = Experiment(
     subpackage="distrl",
     config=DistDPHomeostasisConfig,
     run=run,
-    quick_runtime_s=None,
+    quick_runtime_s=15.5,
     description="Homeostatic regulation by stock-augmented DP: stay in an energy band where "
                 "the risk-neutral forager overshoots",
 )
