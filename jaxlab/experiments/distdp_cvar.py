@@ -45,7 +45,7 @@ class DistDPCVaRConfig(Config):
     grid_cols: int = 6
     slip: float = 0.1
     grid_horizon: int = 20
-    cliff_penalty: float = 20.0
+    cliff_penalty: float = 50.0
     rollouts: int = 100_000
 
     QUICK: ClassVar[dict] = {"random_mdps": 3, "grid_cols": 4, "grid_horizon": 10,
@@ -248,7 +248,7 @@ EXPERIMENT = Experiment(
     config=DistDPCVaRConfig,
     run=run,
     tags=("demo",),
-    quick_runtime_s=33.0,
+    quick_runtime_s=35.0,
     description="CVaR-optimal control: stock-augmented DP = brute force over history-"
                 "dependent policies > best Markov policy; τ sweep on a slippery cliff",
 )

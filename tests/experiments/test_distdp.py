@@ -13,7 +13,7 @@ from jaxlab.experiments.distdp_homeostasis import DistDPHomeostasisConfig
 def cvar_record(tmp_path_factory):
     out = tmp_path_factory.mktemp("distdp-cvar")
     tiny = ["random_mdps=2", "taus=0.1,0.5,1.0", "grid_cols=4", "grid_horizon=8",
-            "rollouts=20000"]
+            "cliff_penalty=20", "rollouts=20000"]
     return run_experiment("distdp-cvar", quick=True, out=out, overrides=tiny), out
 
 
