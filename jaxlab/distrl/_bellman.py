@@ -193,8 +193,14 @@ def categorical_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
     if pi.ndim != 2:
         raise ValueError("categorical_bellman_operator: needs a stationary policy (S, A)")
     plan = projection_plan(mdp.reward, mdp.discount, support)
-    nd = jnp.einsum("sa,sak->sk", pi, distributions.weights)
-    return Categorical(support, _markov_backup(mdp, plan, nd, _delta0(support)))
+    return Categorical(support, _categorical_backup(mdp, pi, distributions.weights, support,
+                                                    plan))
+
+
+@eqx.filter_jit
+def _categorical_backup(mdp, pi, weights, support, plan):
+    nd = jnp.einsum("sa,sak->sk", pi, weights)
+    return _markov_backup(mdp, plan, nd, _delta0(support))
 
 
 def exact_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
@@ -207,6 +213,11 @@ def exact_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
     pi = markov_policy(policy, mdp)
     if pi.ndim != 2:
         raise ValueError("exact_bellman_operator: needs a stationary policy (S, A)")
+    return _exact_backup(mdp, pi, distributions)
+
+
+@eqx.filter_jit
+def _exact_backup(mdp, pi, distributions):
     v, p = distributions.values, distributions.masses
     s, a, m = mdp.next_state.shape
     n = v.shape[-1]

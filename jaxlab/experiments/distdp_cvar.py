@@ -247,7 +247,6 @@ EXPERIMENT = Experiment(
     subpackage="distrl",
     config=DistDPCVaRConfig,
     run=run,
-    tags=("demo",),
     quick_runtime_s=35.0,
     description="CVaR-optimal control: stock-augmented DP = brute force over history-"
                 "dependent policies > best Markov policy; τ sweep on a slippery cliff",

@@ -22,7 +22,7 @@ def _empirical(samples) -> D.FiniteSupport:
                                              samples.dtype))
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_finite_horizon_evaluation_matches_brute_force_and_monte_carlo(float64, seed):
     key = jax.random.key(seed)
     mdp = D.random_mdp(key, 4, 2, 3, rewards=(-1.0, 0.0, 2.0), discount=1.0, horizon=4)
@@ -74,7 +74,7 @@ def test_discounted_evaluation_matches_monte_carlo(float64):
     np.testing.assert_allclose(np.asarray(ev.state.mean()), v, atol=1e-10)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), gamma=st.sampled_from([0.3, 0.7, 0.95]))
 def test_bellman_operator_contracts_in_sup_wasserstein(seed, gamma):
     """sup W_p(Tη, Tν) ≤ γ sup W_p(η, ν) for the exact operator (p = 1, 2), and the projected
