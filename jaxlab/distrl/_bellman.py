@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from ._checks import concrete, shape_str
+from .._checks import concrete_values, shape_str
 from ._distributions import Categorical, FiniteSupport, categorical_projection
 from ._mdp import FiniteMDP
 
@@ -60,7 +60,7 @@ def projection_plan(reward: ArrayLike, discount: float, support: Array) -> Proje
     Grouped when `reward` is concrete with at most `MAX_REWARD_GROUPS` distinct values,
     scatter otherwise. Call it outside `jit` to get the grouped form.
     """
-    r = concrete(reward)
+    r = concrete_values(reward)
     k = support.shape[0]
     if r is not None:
         values, inverse = np.unique(r, return_inverse=True)
@@ -101,7 +101,7 @@ def check_support(support: ArrayLike, name: str = "support") -> Array:
         support = support.astype(jnp.result_type(float))
     if support.ndim != 1 or support.shape[0] < 2:
         raise ValueError(f"{name} must have shape (K,) with K >= 2, got {shape_str(support)}")
-    c = concrete(support)
+    c = concrete_values(support)
     if c is not None:
         d = np.diff(c)
         slack = 1024 * np.finfo(c.dtype).eps * max(np.abs(c).max(), 1e-30)
@@ -153,7 +153,7 @@ def markov_policy(policy: ArrayLike, mdp: FiniteMDP, name: str = "policy") -> Ar
         if policy.shape not in ((s,),) and not (policy.ndim == 2 and policy.shape[1] == s):
             raise ValueError(f"{name}: deterministic policies are action indices of shape "
                              f"(S,) = ({s},) or (H, S), got {shape_str(policy)}")
-        c = concrete(policy)
+        c = concrete_values(policy)
         if c is not None and (c.min() < 0 or c.max() >= a):
             raise ValueError(f"{name}: actions must lie in 0..{a - 1}, got {c.min()}..{c.max()}")
         policy = jax.nn.one_hot(policy, a, dtype=mdp.prob.dtype)
@@ -163,7 +163,7 @@ def markov_policy(policy: ArrayLike, mdp: FiniteMDP, name: str = "policy") -> Ar
     if policy.ndim == 3 and policy.shape[0] != mdp.horizon:
         raise ValueError(f"{name}: a time-dependent policy needs a leading axis of length "
                          f"horizon={mdp.horizon}, got {shape_str(policy)}")
-    c = concrete(policy)
+    c = concrete_values(policy)
     if c is not None and ((c < 0).any() or np.abs(c.sum(-1) - 1).max() > 1e-6):
         raise ValueError(f"{name}: action probabilities must be non-negative and sum to 1 "
                          "over the last axis")

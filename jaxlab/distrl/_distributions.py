@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from ._checks import concrete, shape_str
+from .._checks import concrete_values, shape_str
 
 
 class AbstractDistribution(eqx.Module):
@@ -211,7 +211,7 @@ def cvar(atoms: ArrayLike, probs: ArrayLike, tau: ArrayLike) -> Array:
     computed exactly from the sorted atoms. `tau` in (0, 1]; CVaR₁ is the mean.
     """
     atoms, probs = jnp.asarray(atoms), jnp.asarray(probs)
-    c = concrete(tau)
+    c = concrete_values(tau)
     if c is not None and (np_any(c <= 0) or np_any(c > 1)):
         raise ValueError(f"cvar: tau must lie in (0, 1], got {c}")
     order = jnp.argsort(atoms, axis=-1)

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from ._checks import concrete, shape_str
+from .._checks import concrete_values, shape_str
 
 
 class FiniteMDP(eqx.Module):
@@ -111,7 +111,7 @@ class FiniteMDP(eqx.Module):
             raise ValueError(f"FiniteMDP: terminal must be a boolean array of shape ({s},), "
                              f"got {shape_str(terminal)} of dtype {terminal.dtype}")
         if float(discount) == 1.0 and horizon is None:
-            t = concrete(terminal)
+            t = concrete_values(terminal)
             if t is not None and not t.any():
                 raise ValueError("FiniteMDP: discount=1 needs a finite horizon or terminal "
                                  "states (the return is otherwise unbounded), got "
@@ -145,7 +145,7 @@ class FiniteMDP(eqx.Module):
         if not jnp.issubdtype(nxt.dtype, jnp.integer):
             raise ValueError(f"FiniteMDP.from_outcomes: next_state must be integer, got "
                              f"{nxt.dtype}")
-        c = concrete(nxt)
+        c = concrete_values(nxt)
         if c is not None and (c.min() < 0 or c.max() >= nxt.shape[0]):
             raise ValueError(f"FiniteMDP.from_outcomes: next_state must lie in "
                              f"0..{nxt.shape[0] - 1}, got values in {c.min()}..{c.max()}")
@@ -232,7 +232,7 @@ class FiniteMDP(eqx.Module):
 
 def _drop_impossible(nxt, reward, prob):
     """Keep, for every (s, a), only the outcomes with positive probability (padded)."""
-    p = concrete(prob)
+    p = concrete_values(prob)
     if p is None:
         return nxt, reward, prob
     keep = p > 0
@@ -243,7 +243,7 @@ def _drop_impossible(nxt, reward, prob):
 
 
 def _check_probabilities(name: str, p, atol: float) -> None:
-    c = concrete(p)
+    c = concrete_values(p)
     if c is None:
         return
     if not np.issubdtype(c.dtype, np.floating):
@@ -266,7 +266,7 @@ def _check_probabilities(name: str, p, atol: float) -> None:
 
 
 def _check_finite(name: str, x) -> None:
-    c = concrete(x)
+    c = concrete_values(x)
     if c is not None and not np.isfinite(c).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(c))[0])
         raise ValueError(f"FiniteMDP: {name} must be finite, got {c[bad]!r} at outcome {bad}")

@@ -24,9 +24,9 @@ import optax
 import tqdm
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
+from .._checks import concrete_values, shape_str
 from ..train import fit
 from ._bruteforce import best_markov_policy_value, cvar_of
-from ._checks import concrete, shape_str
 from ._cvar import CVaRSolution, optimize_cvar
 from ._distributions import Quantiles
 from ._mdp import FiniteMDP
@@ -288,7 +288,7 @@ def train_stock_qrdqn(
     if stocks.ndim != 1 or stocks.shape[0] < 1:
         raise ValueError(f"train_stock_qrdqn: initial_stocks must have shape (K,) with K >= 1, "
                          f"got {shape_str(stocks)}")
-    c = concrete(stocks)
+    c = concrete_values(stocks)
     if c is not None and not np.isfinite(c).all():
         raise ValueError("train_stock_qrdqn: initial_stocks must be finite")
     for name, value in (("num_quantiles", num_quantiles), ("width", width),
@@ -477,7 +477,7 @@ def stock_qrdqn_policy(network: StockQNetwork, objective: AbstractExpectedUtilit
     _check_network(network, "stock_qrdqn_policy")
     _check_objective(objective, "stock_qrdqn_policy")
     grid = jnp.asarray(stock_grid, network.dtype)
-    c = concrete(grid)
+    c = concrete_values(grid)
     if grid.ndim != 1 or grid.shape[0] < 1 or (c is not None and (
             not np.isfinite(c).all() or (c.size > 1 and not (np.diff(c) > 0).all()))):
         raise ValueError(f"stock_qrdqn_policy: stock_grid must be a finite, strictly "

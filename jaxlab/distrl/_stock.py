@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
+from .._checks import concrete_values, shape_str
 from ._bellman import (
     ProjectionPlan,
     _delta0,
@@ -30,7 +31,6 @@ from ._bellman import (
     projection_plan,
     sup_wasserstein1_categorical,
 )
-from ._checks import concrete, shape_str
 from ._distributions import Categorical
 from ._mdp import FiniteMDP
 from ._objectives import AbstractExpectedUtility, AbstractObjective, MixtureWarning
@@ -115,7 +115,7 @@ def check_stock_grid(stock_grid: ArrayLike, dtype) -> Array:
     grid = jnp.asarray(stock_grid, dtype)
     if grid.ndim != 1 or grid.shape[0] < 1:
         raise ValueError(f"stock_grid must have shape (C,) with C >= 1, got {shape_str(grid)}")
-    c = concrete(grid)
+    c = concrete_values(grid)
     if c is not None:
         if not np.isfinite(c).all():
             raise ValueError("stock_grid must be finite")

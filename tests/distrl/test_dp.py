@@ -42,6 +42,7 @@ def test_finite_horizon_evaluation_matches_brute_force_and_monte_carlo(float64, 
     assert w1 < tol
 
 
+@pytest.mark.slow  # heavier; `make test-all`
 def test_deterministic_markov_policy_matches_enumeration(float64):
     mdp = D.random_mdp(jax.random.key(3), 3, 2, 2, rewards=(0.0, 1.0, 3.0), discount=1.0,
                        horizon=3)

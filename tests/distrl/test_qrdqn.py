@@ -215,6 +215,7 @@ def test_bad_inputs_raise_with_the_argument_named(user_errors):
 SHORT = {"rounds": 3, "steps_per_round": 20}
 
 
+@pytest.mark.slow  # trains the agent; `make test-all`
 def test_same_key_same_result_and_fit_compiles_once(monkeypatch):
     mdp = _risky_chain()
     stocks = -np.arange(-12, 21)
@@ -241,6 +242,7 @@ def test_same_key_same_result_and_fit_compiles_once(monkeypatch):
     assert a.history["epsilon"][0] == 1.0 and all(np.isfinite(a.history["loss"]))
 
 
+@pytest.mark.slow  # trains the agent; `make test-all`
 def test_short_training_beats_the_best_markov_policy():
     """30 rounds (≈ 10 s after compiling): the agent's policy, evaluated exactly, beats every
     Markov policy (4.0) — only a stock-dependent policy can — and is within 10% of the
@@ -270,6 +272,7 @@ def test_short_training_beats_the_best_markov_policy():
     assert set(np.unique(np.asarray(out.policy.actions[0]))) == {0, 1}
 
 
+@pytest.mark.slow  # trains the agent; `make test-all`
 def test_training_keeps_float64(float64):
     mdp = _risky_chain()
     assert mdp.reward.dtype == jnp.float64

@@ -41,6 +41,7 @@ def test_cvar_equals_brute_force_over_history_policies(float64, seed):
         assert float(D.cvar(g.atoms, g.probs, tau)) == pytest.approx(brute, abs=1e-9)
 
 
+@pytest.mark.slow  # heavier; `make test-all`
 @pytest.mark.parametrize("seed", [4])
 def test_expected_utilities_equal_brute_force(float64, seed):
     mdp = _small_mdp(seed, states=3)
@@ -100,6 +101,7 @@ def test_stock_policy_rollouts_match_exact_evaluation(float64):
     assert w1 < tol
 
 
+@pytest.mark.slow  # heavier; `make test-all`
 def test_discounted_stock_iteration_with_the_mean_is_classical_vi(float64):
     """With γ < 1 the next stock (c + r)/γ falls between grid points and, growing like γ^(−t),
     eventually leaves any grid, so no value is flagged exact. For the mean neither the

@@ -49,6 +49,7 @@ def test_cvar_gridworld_sweep(cvar_record):
     assert falls[0] < falls[-1] == pytest.approx(m["gridworld_fall_probability_risk_neutral"])
 
 
+@pytest.mark.slow  # runs the experiment; `make test-all`
 def test_homeostasis_keeps_the_stock_in_the_band(tmp_path):
     rec = run_experiment("distdp-homeostasis", quick=True, out=tmp_path,
                          overrides=["horizon=12", "low=4", "high=6", "rollouts=20000"])

@@ -15,13 +15,10 @@ from jaxlab.experiments.stock_qrdqn import StockQRDQNConfig, optimal_action_agre
 @pytest.fixture(scope="module")
 def record(tmp_path_factory):
     out = tmp_path_factory.mktemp("stock-qrdqn")
-    # a short run: the learning claim itself (beating every Markov policy, within 10% of the
-    # optimum after 30 rounds) is tested in tests/distrl/test_qrdqn.py; this checks the
-    # experiment's references, metrics and outputs
-    return run_experiment("stock-qrdqn", quick=True, out=out,
-                          overrides=["rounds=6", "episodes_per_round=64", "track_every=3"]), out
+    return run_experiment("stock-qrdqn", quick=True, out=out), out
 
 
+@pytest.mark.slow  # runs the experiment (quick size, 30 rounds); `make test-all`
 def test_metrics_are_sane(record):
     rec, _ = record
     m = rec.result.metrics
@@ -34,14 +31,21 @@ def test_metrics_are_sane(record):
     assert m["relative_gap"] == pytest.approx((m["optimum_cvar"] - m["agent_cvar"])
                                               / m["optimum_cvar"])
     assert m["within_10_percent"] == (m["relative_gap"] <= 0.10)
-    assert m["agent_cvar"] >= -12.0     # the worst return of the chain is 4·(−3)
+    # the quick run (30 rounds, seed 0) reached the optimum CVaR 4.875 from b̂ = 9 (its
+    # policy from −9 differs from the inner problem's optimum at 2 of the 9 states it
+    # reaches, yet its return has the optimal CVaR) and acts optimally at 98.7% of the 156
+    # states reachable from any start. Short runs of other seeds can stay at the Markov
+    # value 4.0, so the bound asserted is beating it.
+    print({k: m[k] for k in ("agent_cvar", "agent_threshold", "action_agreement",
+                             "action_agreement_all_starts")})
+    assert m["agent_cvar"] > m["best_markov_cvar"] + 0.1
     assert float(m["agent_threshold"]).is_integer() and -12 <= m["agent_threshold"] <= 20
     assert 0.0 <= m["action_agreement"] <= 1.0 and m["reachable_states"] >= 4
-    assert 0.0 <= m["action_agreement_all_starts"] <= 1.0
-    assert m["reachable_states_all_starts"] > 100
+    assert m["action_agreement_all_starts"] >= 0.9 and m["reachable_states_all_starts"] > 100
     assert math.isfinite(m["final_loss"]) and math.isfinite(m["agent_estimated_cvar"])
 
 
+@pytest.mark.slow  # runs the experiment (quick size, 30 rounds); `make test-all`
 def test_outputs_written(record):
     _, out = record
     payload = json.loads((out / "metrics.json").read_text())
