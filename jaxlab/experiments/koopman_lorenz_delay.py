@@ -2,11 +2,12 @@
 
 On the Lorenz attractor (ergodic, measure-preserving for its physical measure), the Koopman
 operator is unitary on L²(ω) and the observable g = z (centred, scaled) has a spectral
-measure ν_g on the circle, mostly continuous (chaotic mixing). From one trajectory
-(Δt = 0.05), Hankel (delay) EDMD gives the Galerkin matrix used by the resolvent-based
+measure ν_g on the circle, mostly continuous (chaotic mixing). From one trajectory (Δt =
+0.05), Hankel (delay) EDMD gives the Galerkin matrix used by the resolvent-based
 `spectral_measure`, and the trajectory's autocorrelations give the moment-based
-`moment_spectral_measure`; the two smoothed measures must agree, both have total mass
-‖g‖², and both peak at the Lorenz system's lobe-rotation frequency (Colbrook & Townsend 2024, Lorenz example).
+`moment_spectral_measure`; the two smoothed measures must agree, both have total mass ‖g‖²,
+and both peak at the Lorenz system's lobe-rotation frequency (Colbrook & Townsend 2024,
+Lorenz example).
 """
 
 import dataclasses
