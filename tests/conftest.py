@@ -39,3 +39,22 @@ def user_errors():
         yield
     finally:
         jaxtyping.config.update("jaxtyping_disable", previous)
+
+
+def pytest_configure(config):
+    # Under `--dist loadfile`, pytest-xdist hands out whole files, by default the files with
+    # the most tests first. The notebooks (a few tests, minutes of work) then start last and
+    # one worker finishes them alone; keep the order set below instead.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected the slow tests
+def pytest_collection_modifyitems(config, items):
+    """Run test_notebooks.py first, then the other files by decreasing number of tests (what
+    xdist does itself), keeping the order of tests within each file."""
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    order = sorted(files, key=lambda f: (not f.endswith("test_notebooks.py"), -len(files[f])))
+    items[:] = [item for f in order for item in files[f]]

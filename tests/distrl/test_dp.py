@@ -17,6 +17,14 @@ def _mc_w1_tolerance(dist: D.Categorical, n: int) -> float:
     return 3 * float(np.sum(np.diff(z) * np.sqrt(np.clip(f * (1 - f), 0, None)))) / np.sqrt(n)
 
 
+def _simplex(key, shape) -> jax.Array:
+    """Dirichlet(1, …, 1) rows over the last axis of `shape`, drawn as normalised standard
+    exponentials (the same law as `jax.random.dirichlet` with unit concentrations, whose
+    gamma sampler takes seconds to compile for every shape)."""
+    e = jax.random.exponential(key, shape)
+    return e / jnp.sum(e, axis=-1, keepdims=True)
+
+
 def _empirical(samples) -> D.FiniteSupport:
     return D.FiniteSupport(samples, jnp.full(samples.shape, 1.0 / samples.shape[0],
                                              samples.dtype))
@@ -26,7 +34,7 @@ def _empirical(samples) -> D.FiniteSupport:
 def test_finite_horizon_evaluation_matches_brute_force_and_monte_carlo(float64, seed):
     key = jax.random.key(seed)
     mdp = D.random_mdp(key, 4, 2, 3, rewards=(-1.0, 0.0, 2.0), discount=1.0, horizon=4)
-    policy = jax.random.dirichlet(jax.random.fold_in(key, 1), jnp.ones(2), (4,))
+    policy = _simplex(jax.random.fold_in(key, 1), (4, 2))
     ev = D.evaluate_policy(mdp, policy)
     assert bool(ev.converged) and int(ev.iterations) == 4
     # exact: FiniteSupport recursion (no projection) and the categorical lattice agree
@@ -84,12 +92,12 @@ def test_bellman_operator_contracts_in_sup_wasserstein(seed, gamma):
         key = jax.random.key(seed)
         k1, k2, k3, k4, k5 = jax.random.split(key, 5)
         mdp = D.random_mdp(k1, 4, 2, 2, discount=gamma)
-        policy = jax.random.dirichlet(k2, jnp.ones(2), (4,))
+        policy = _simplex(k2, (4, 2))
 
         def random_dist(k):
             ka, kb = jax.random.split(k)
             return D.FiniteSupport(jax.random.normal(ka, (4, 2, 3)) * 3,
-                                   jax.random.dirichlet(kb, jnp.ones(3), (4, 2)))
+                                   _simplex(kb, (4, 2, 3)))
 
         eta, nu = random_dist(k3), random_dist(k4)
         t_eta = D.exact_bellman_operator(mdp, policy, eta)
@@ -99,8 +107,8 @@ def test_bellman_operator_contracts_in_sup_wasserstein(seed, gamma):
             after = float(jnp.max(D.wasserstein(t_eta, t_nu, p)))
             assert after <= gamma * before + 1e-12
         z = jnp.linspace(-15.0, 15.0, 61)
-        pc = D.Categorical(z, jax.random.dirichlet(k5, jnp.ones(61), (4, 2)))
-        qc = D.Categorical(z, jax.random.dirichlet(k3, jnp.ones(61), (4, 2)))
+        pc = D.Categorical(z, _simplex(k5, (4, 2, 61)))
+        qc = D.Categorical(z, _simplex(k3, (4, 2, 61)))
         before = float(jnp.max(D.cramer(pc, qc)))
         after = float(jnp.max(D.cramer(D.categorical_bellman_operator(mdp, policy, pc),
                                        D.categorical_bellman_operator(mdp, policy, qc))))
@@ -149,7 +157,8 @@ def test_policy_and_support_errors(user_errors):
                           support=jnp.asarray([-1.0, 0.0, 0.5, 3.0]))
     with pytest.raises(ValueError, match="needs a finite-horizon MDP"):
         D.exact_return_distribution(mdp, jnp.zeros(4, jnp.int32))
-    finite = D.random_mdp(jax.random.key(0), 4, 2, 3, rewards=(-1.0, 0.5, 2.0), discount=1.0,
+    # the MDP of test_finite_horizon_evaluation_... (seed 0): one compile of random_mdp
+    finite = D.random_mdp(jax.random.key(0), 4, 2, 3, rewards=(-1.0, 0.0, 2.0), discount=1.0,
                           horizon=4)
     with pytest.raises(Exception, match="more distinct returns than max_atoms"):
         D.exact_return_distribution(finite, jnp.zeros(4, jnp.int32), max_atoms=4)

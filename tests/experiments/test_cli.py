@@ -53,7 +53,9 @@ def test_run_json_and_seed_reproducible(tmp_path, capsys):
 def test_repro_writes_report(tmp_path, capsys, monkeypatch):
     from jaxlab.experiments import get, names
 
-    tiny = {"lorenz-lyapunov": {"ensemble": 2, "num_intervals": 20, "transient": 1.0,
+    # lorenz-lyapunov at the size of TINY, so that its compilations from
+    # test_run_writes_outputs are reused
+    tiny = {"lorenz-lyapunov": {"ensemble": 2, "num_intervals": 30, "transient": 2.0,
                                 "precision": "float32"},
             "chaos-catalogue": {"systems": "Henon", "initial_conditions": 1,
                                 "map_iterations": 200, "points": 200}}

@@ -52,8 +52,9 @@ def test_gradient_against_finite_differences(float64):
         return integrate(Lorenz(rho=rho), Lorenz().initial_state(), ts, solver=diffrax.Tsit5(),
                          rtol=1e-11, atol=1e-11).ys[-1, 0]
 
-    g = jax.grad(final_x)(28.0)
-    fd = (final_x(28.0 + 1e-5) - final_x(28.0 - 1e-5)) / 2e-5
+    rho = jnp.asarray(28.0)  # an array: a Python float is static, each value a new compile
+    g = jax.grad(final_x)(rho)
+    fd = (final_x(rho + 1e-5) - final_x(rho - 1e-5)) / 2e-5
     np.testing.assert_allclose(float(g), float(fd), rtol=1e-5)
 
 

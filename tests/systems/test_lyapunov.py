@@ -128,10 +128,11 @@ def test_jit_vmap_and_parameter_gradient(float64):
 def test_compiles_once_per_shape(caplog):
     h_b, l_b = jnp.array([0.2, 0.0]), Lorenz().initial_state() + 1.0
     lyapunov_spectrum(Henon(), num_intervals=50, transient=10)
-    lyapunov_spectrum(Lorenz(), num_intervals=5, interval=0.3, transient=1.0)
+    # the configuration of test_float32_default_dtype: its compilation serves both tests
+    lyapunov_spectrum(Lorenz(), num_intervals=100, interval=0.3)
     with jax.log_compiles(), caplog.at_level("WARNING", logger="jax"):
         lyapunov_spectrum(Henon(), h_b, num_intervals=50, transient=10)
-        lyapunov_spectrum(Lorenz(), l_b, num_intervals=5, interval=0.3, transient=1.0)
+        lyapunov_spectrum(Lorenz(), l_b, num_intervals=100, interval=0.3)
     assert not [r for r in caplog.records if "_spectrum_jit" in r.getMessage()]
 
 
