@@ -130,8 +130,9 @@ class _TensorPolynomial(AbstractDictionary):
     def num_features(self) -> int:
         return len(self.exponents)
 
+    @abc.abstractmethod
     def _table(self, x, degree):
-        raise NotImplementedError
+        """The 1-D basis functions 0..degree at every coordinate, shape (d, degree + 1)."""
 
     def features(self, x):
         x = (x - self.loc.astype(x.dtype)) / self.scale.astype(x.dtype)
