@@ -10,7 +10,8 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("distrl", "experiments", "kde", "koopman", "parallel", "systems", "train")
+_SUBPACKAGES = ("distrl", "experiments", "kde", "kernels", "koopman", "parallel", "systems",
+                "train")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from . import distrl as distrl
     from . import experiments as experiments
     from . import kde as kde
+    from . import kernels as kernels
     from . import koopman as koopman
     from . import parallel as parallel
     from . import systems as systems

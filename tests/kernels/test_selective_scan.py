@@ -1,0 +1,255 @@
+"""selective_scan: the lax.scan reference against a plain NumPy loop and finite differences;
+every implementation against the reference, forward and gradients w.r.t. every input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+from jaxlab.kernels import _selective_scan as ss
+from jaxlab.kernels import selective_scan
+
+XLA_IMPLS = ["scan", "associative", "chunked"]
+ARGS = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias", "initial_state")
+
+# Configurations: (batch, L, dim, N, groups or None for 3-d B/C, extras, softplus). L = 1, and
+# L = 70: two chunks of the chunked implementations (64 steps), the second one padded; grouped
+# and ungrouped B/C; with and without D, z, delta_bias, initial_state.
+CASES = {
+    "L1-plain": (1, 1, 3, 2, None, False, False),
+    "L70-grouped-all": (2, 70, 4, 3, 2, True, True),
+}
+
+
+def make_inputs(batch, length, dim, n, groups, extras, seed=0, dtype=np.float64):
+    """mamba-ssm's test distributions: A = −0.5·U, delta = 0.5·U, the rest Gaussian."""
+    rng = np.random.default_rng(seed)
+    bshape = (batch, length, n) if groups is None else (batch, length, groups, n)
+    x = {
+        "u": rng.normal(size=(batch, length, dim)),
+        "delta": 0.5 * rng.uniform(size=(batch, length, dim)),
+        "A": -0.5 * rng.uniform(size=(dim, n)),
+        "B": rng.normal(size=bshape),
+        "C": rng.normal(size=bshape),
+        "D": rng.normal(size=dim) if extras else None,
+        "z": rng.normal(size=(batch, length, dim)) if extras else None,
+        "delta_bias": rng.normal(size=dim) * 0.5 if extras else None,
+        "initial_state": rng.normal(size=(batch, dim, n)) if extras else None,
+    }
+    return {k: None if v is None else jnp.asarray(v, dtype) for k, v in x.items()}
+
+
+def numpy_selective_scan(u, delta, A, B, C, D, z, delta_bias, initial_state, softplus):
+    """Plain float64 NumPy loop of the recurrence, one channel and one state at a time."""
+    u, delta, A = np.asarray(u, float), np.asarray(delta, float), np.asarray(A, float)
+    B, C = np.asarray(B, float), np.asarray(C, float)
+    batch, length, dim = u.shape
+    n = A.shape[1]
+    if B.ndim == 3:
+        B, C = B[:, :, None], C[:, :, None]
+    per_group = dim // B.shape[2]
+    y = np.zeros((batch, length, dim))
+    last = np.zeros((batch, dim, n))
+    for b in range(batch):
+        for d in range(dim):
+            g = d // per_group
+            h = np.zeros(n) if initial_state is None else np.array(initial_state[b, d], float)
+            for t in range(length):
+                dt = delta[b, t, d] + (0.0 if delta_bias is None else delta_bias[d])
+                if softplus:
+                    dt = np.log1p(np.exp(dt))
+                h = np.exp(dt * A[d]) * h + dt * u[b, t, d] * B[b, t, g]
+                y[b, t, d] = h @ C[b, t, g] + (0.0 if D is None else D[d] * u[b, t, d])
+                if z is not None:
+                    y[b, t, d] *= z[b, t, d] / (1.0 + np.exp(-z[b, t, d]))
+            last[b, d] = h
+    return y, last
+
+
+def run(impl, inputs, softplus):
+    return selective_scan(*(inputs[k] for k in ARGS[:8]), delta_softplus=softplus,
+                          initial_state=inputs["initial_state"], return_last_state=True,
+                          impl=impl)
+
+
+def run_with_grads(impl, inputs, softplus):
+    """(y, h_L) and the gradients of a random linear functional of them w.r.t. every input
+    that is present, from one compilation."""
+    names = [k for k in ARGS if inputs[k] is not None]
+    rng = np.random.default_rng(7)
+    y_shape, h_shape = inputs["u"].shape, (inputs["u"].shape[0], *inputs["A"].shape)
+    wy = jnp.asarray(rng.normal(size=y_shape), inputs["u"].dtype)
+    wh = jnp.asarray(rng.normal(size=h_shape), inputs["u"].dtype)
+
+    @jax.jit
+    def value_and_grads(*values):
+        def loss(*values):
+            y, h = run(impl, {**inputs, **dict(zip(names, values, strict=True))}, softplus)
+            return jnp.sum(wy * y) + jnp.sum(wh * h), (y, h)
+
+        return jax.grad(loss, argnums=tuple(range(len(names))), has_aux=True)(*values)
+
+    g, out = value_and_grads(*(inputs[k] for k in names))
+    return out, dict(zip(names, g, strict=True))
+
+
+def assert_close(got, want, rtol):
+    """rtol relative to each array's largest entry (entries near 0 get the same slack)."""
+    want = np.asarray(want, np.float64)
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=rtol,
+                               atol=rtol * max(np.abs(want).max(), 1e-30))
+
+
+@pytest.fixture(scope="module")
+def references():
+    """float64 reference outputs and gradients for every case (computed once)."""
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        out = {}
+        for name, (b, L, d, n, g, extras, sp) in CASES.items():
+            inputs = make_inputs(b, L, d, n, g, extras)
+            out[name] = (inputs, *run_with_grads("reference", inputs, sp))
+        return out
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reference_matches_numpy_loop(float64, references, case):
+    inputs, (y, h), _ = references[case]
+    want_y, want_h = numpy_selective_scan(*(inputs[k] for k in ARGS), CASES[case][-1])
+    np.testing.assert_allclose(y, want_y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h, want_h, rtol=1e-12, atol=1e-12)
+
+
+def test_reference_gradients_match_finite_differences(float64):
+    inputs = make_inputs(1, 5, 2, 2, 2, True, seed=3)
+    names = [k for k in ARGS if inputs[k] is not None]
+
+    @jax.jit
+    def f(*values):
+        y, h = run("reference", dict(zip(names, values, strict=True)), True)
+        return jnp.sum(jnp.sin(y)) + jnp.sum(h**2)
+
+    check_grads(f, tuple(inputs[k] for k in names), order=1, modes=["rev"], eps=1e-6,
+                atol=1e-7, rtol=1e-7)
+
+
+@pytest.mark.parametrize("impl", XLA_IMPLS)
+@pytest.mark.parametrize("case", list(CASES))
+def test_float64_matches_reference(float64, references, impl, case):
+    inputs, (y_ref, h_ref), g_ref = references[case]
+    softplus = CASES[case][-1]
+    (y, h), g = run_with_grads(impl, inputs, softplus)
+    assert y.dtype == jnp.float64 and h.dtype == jnp.float64
+    assert_close(y, y_ref, 1e-12)
+    assert_close(h, h_ref, 1e-12)
+    for k in g_ref:
+        assert_close(g[k], g_ref[k], 1e-11)
+
+
+def to_float32(inputs):
+    return {k: None if v is None else jnp.asarray(v, jnp.float32) for k, v in inputs.items()}
+
+
+@pytest.mark.parametrize("impl", ["reference", *XLA_IMPLS])
+def test_float32_matches_float64_reference(references, impl):
+    inputs64, (y_ref, h_ref), _ = references["L70-grouped-all"]
+    y, h = run(impl, to_float32(inputs64), True)
+    assert y.dtype == jnp.float32 and h.dtype == jnp.float32
+    assert_close(y, y_ref, 1e-5)
+    assert_close(h, h_ref, 1e-5)
+
+
+# Each gradient check is one XLA compilation of a few seconds: the default suite checks the
+# CPU default ("scan") in float32, `make test-all` every implementation.
+@pytest.mark.parametrize("impl", ["scan", *(pytest.param(i, marks=pytest.mark.slow)
+                                           for i in ("reference", "associative", "chunked"))])
+def test_float32_gradients_match_float64_reference(references, impl):
+    inputs64, _, g_ref = references["L70-grouped-all"]
+    _, g = run_with_grads(impl, to_float32(inputs64), True)
+    for k in g_ref:
+        assert g[k].dtype == jnp.float32
+        assert_close(g[k], g_ref[k], 1e-5)
+
+
+def test_bfloat16_inputs_computed_in_float32(references):
+    inputs64, (y_ref, _), _ = references["L70-grouped-all"]
+    inputs = {k: None if v is None else jnp.asarray(v, jnp.bfloat16) for k, v in inputs64.items()}
+    y = selective_scan(*(inputs[k] for k in ARGS[:8]), delta_softplus=True,
+                       initial_state=inputs["initial_state"])
+    assert y.dtype == jnp.bfloat16
+    # Inputs rounded to bf16 (rel. 2^-8) and the output rounded once: mamba's bf16 tolerance.
+    np.testing.assert_allclose(np.asarray(y, np.float64), y_ref, rtol=3e-2,
+                               atol=5e-2 * np.abs(y_ref).max())
+
+
+def test_splitting_the_sequence_with_the_last_state(float64):
+    """Scanning [0, 20) then [20, 33) from the returned state equals one scan."""
+    x = make_inputs(2, 33, 4, 3, 2, False, seed=2)
+    whole = selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"])
+    first, h = selective_scan(*(x[k][:, :20] if k in "u delta B C" else x[k]
+                                for k in ARGS[:5]), return_last_state=True)
+    second = selective_scan(*(x[k][:, 20:] if k in "u delta B C" else x[k] for k in ARGS[:5]),
+                            initial_state=h)
+    np.testing.assert_allclose(jnp.concatenate([first, second], axis=1), whole, rtol=1e-12,
+                               atol=1e-12)
+
+
+def test_compiles_once_per_shape_jits_and_vmaps():
+    x = make_inputs(2, 9, 4, 3, None, True, dtype=np.float32)
+
+    @jax.jit
+    @eqx.debug.assert_max_traces(max_traces=1)
+    def f(u, delta):
+        return selective_scan(u, delta, x["A"], x["B"], x["C"], x["D"], impl="scan")
+
+    before = ss._selective_scan_jit._cache_size()
+    for seed in range(3):  # new values, same shapes: one trace, one compilation
+        y = make_inputs(2, 9, 4, 3, None, True, seed=seed, dtype=np.float32)
+        f(y["u"], y["delta"])
+        selective_scan(y["u"], y["delta"], x["A"], x["B"], x["C"], impl="scan")
+    assert ss._selective_scan_jit._cache_size() == before + 1
+
+    # vmap over a leading axis of u equals a loop
+    us = jnp.stack([x["u"], 2 * x["u"]])
+    got = jax.vmap(lambda u: selective_scan(u, x["delta"], x["A"], x["B"], x["C"]))(us)
+    for i in range(2):
+        np.testing.assert_allclose(
+            got[i], selective_scan(us[i], x["delta"], x["A"], x["B"], x["C"]), rtol=1e-6,
+            atol=1e-6)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"B": np.zeros((2, 8, 3))}, r"B must have shape \(batch, L, N\) = \(2, 9, 3\) or "
+                                 r"\(batch, L, groups, N\) = \(2, 9, groups, 3\) with groups "
+                                 r"dividing dim = 4, got \(2, 8, 3\)"),
+    ({"C": np.zeros((2, 9, 3, 3)), "B": np.zeros((2, 9, 3, 3))}, r"groups dividing dim = 4"),
+    ({"B": np.zeros((2, 9, 2, 3))}, r"B and C must have the same number of groups"),
+    ({"u": np.zeros((2, 9))}, r"u must have shape \(batch, L, dim\), got \(2, 9\)"),
+    ({"delta": np.zeros((2, 9, 5))}, r"delta must have the shape of u, \(batch, L, dim\) = "
+                                     r"\(2, 9, 4\), got \(2, 9, 5\)"),
+    ({"A": np.zeros((3, 3))}, r"A must have shape \(dim, N\) = \(4, N\), got \(3, 3\)"),
+    ({"D": np.zeros(3)}, r"D must have shape \(dim,\) = \(4,\), got \(3,\)"),
+    ({"delta_bias": np.zeros((4, 1))}, r"delta_bias must have shape \(dim,\)"),
+    ({"z": np.zeros((2, 9, 3))}, r"z must have the shape of u"),
+    ({"initial_state": np.zeros((2, 4, 2))}, r"initial_state must have shape \(batch, dim, N\) "
+                                             r"= \(2, 4, 3\), got \(2, 4, 2\)"),
+])
+def test_bad_shapes_name_the_argument(user_errors, change, message):
+    x = {**make_inputs(2, 9, 4, 3, None, True), **change}
+    with pytest.raises(ValueError, match=message):
+        selective_scan(*(x[k] for k in ARGS[:8]), initial_state=x["initial_state"])
+
+
+def test_bad_options_and_dtypes(user_errors):
+    x = make_inputs(1, 4, 2, 2, None, False)
+    with pytest.raises(ValueError, match=r"impl must be 'auto' or one of"):
+        selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], impl="cuda")
+    with pytest.raises(TypeError, match=r"A must be real"):
+        selective_scan(x["u"], x["delta"], x["A"] * 1j, x["B"], x["C"])
+    with pytest.raises(TypeError, match=r"u must have a floating dtype"):
+        selective_scan(jnp.ones((1, 4, 2), int), x["delta"], x["A"], x["B"], x["C"])

@@ -1,0 +1,231 @@
+"""ssd_scan (Mamba-2): the reference against a NumPy loop, finite differences and the Mamba-1
+selective scan; every implementation against the reference, forward and gradients."""
+
+import functools
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.test_util import check_grads
+
+from jaxlab.kernels import _ssd, selective_scan, ssd_scan
+
+XLA_IMPLS = ["scan", "chunked"]
+ARGS = ("x", "dt", "A", "B", "C", "D", "z", "dt_bias", "initial_state")
+
+# (batch, L, heads, head_dim, N, groups or None, extras, softplus). L = 70 spans two SSD
+# chunks of 64, the second padded.
+CASES = {
+    "L1-plain": (1, 1, 2, 2, 3, None, False, False),
+    "L70-grouped-all": (2, 70, 4, 2, 3, 2, True, True),
+}
+
+
+def make_inputs(batch, length, heads, p, n, groups, extras, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    bshape = (batch, length, n) if groups is None else (batch, length, groups, n)
+    x = {
+        "x": rng.normal(size=(batch, length, heads, p)),
+        "dt": 0.5 * rng.uniform(size=(batch, length, heads)),
+        "A": -rng.uniform(0.5, 1.5, size=heads),
+        "B": rng.normal(size=bshape),
+        "C": rng.normal(size=bshape),
+        "D": rng.normal(size=heads) if extras else None,
+        "z": rng.normal(size=(batch, length, heads, p)) if extras else None,
+        "dt_bias": 0.5 * rng.normal(size=heads) if extras else None,
+        "initial_state": rng.normal(size=(batch, heads, p, n)) if extras else None,
+    }
+    return {k: None if v is None else jnp.asarray(v, dtype) for k, v in x.items()}
+
+
+def numpy_ssd(x, dt, A, B, C, D, z, dt_bias, initial_state, softplus):
+    """Plain NumPy loop over batch, head and time."""
+    x, dt, A, B, C = (np.asarray(a, float) for a in (x, dt, A, B, C))
+    batch, length, heads, p = x.shape
+    if B.ndim == 3:
+        B, C = B[:, :, None], C[:, :, None]
+    n = B.shape[-1]
+    per_group = heads // B.shape[2]
+    y = np.zeros_like(x)
+    last = np.zeros((batch, heads, p, n))
+    for b in range(batch):
+        for hd in range(heads):
+            g = hd // per_group
+            h = np.zeros((p, n)) if initial_state is None else np.array(initial_state[b, hd])
+            for t in range(length):
+                d = dt[b, t, hd] + (0.0 if dt_bias is None else dt_bias[hd])
+                if softplus:
+                    d = np.log1p(np.exp(d))
+                h = np.exp(d * A[hd]) * h + d * np.outer(x[b, t, hd], B[b, t, g])
+                y[b, t, hd] = h @ C[b, t, g] + (0.0 if D is None else D[hd] * x[b, t, hd])
+                if z is not None:
+                    y[b, t, hd] *= z[b, t, hd] / (1.0 + np.exp(-z[b, t, hd]))
+            last[b, hd] = h
+    return y, last
+
+
+def run(impl, inputs, softplus):
+    return ssd_scan(*(inputs[k] for k in ARGS[:8]), dt_softplus=softplus,
+                    initial_state=inputs["initial_state"], return_last_state=True, impl=impl)
+
+
+def run_with_grads(impl, inputs, softplus):
+    """(y, H_L) and gradients of a random linear functional w.r.t. every input, one compile."""
+    names = [k for k in ARGS if inputs[k] is not None]
+    rng = np.random.default_rng(7)
+    b, _, heads, p = inputs["x"].shape
+    wy = jnp.asarray(rng.normal(size=inputs["x"].shape), inputs["x"].dtype)
+    wh = jnp.asarray(rng.normal(size=(b, heads, p, inputs["B"].shape[-1])), inputs["x"].dtype)
+
+    @jax.jit
+    def value_and_grads(*values):
+        def loss(*values):
+            y, h = run(impl, {**inputs, **dict(zip(names, values, strict=True))}, softplus)
+            return jnp.sum(wy * y) + jnp.sum(wh * h), (y, h)
+
+        return jax.grad(loss, argnums=tuple(range(len(names))), has_aux=True)(*values)
+
+    g, out = value_and_grads(*(inputs[k] for k in names))
+    return out, dict(zip(names, g, strict=True))
+
+
+def assert_close(got, want, rtol):
+    want = np.asarray(want, np.float64)
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=rtol,
+                               atol=rtol * max(np.abs(want).max(), 1e-30))
+
+
+@pytest.fixture(scope="module")
+def references():
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        return {name: (make_inputs(*c[:-1]),
+                       *run_with_grads("reference", make_inputs(*c[:-1]), c[-1]))
+                for name, c in CASES.items()}
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reference_matches_numpy_loop(float64, references, case):
+    inputs, (y, h), _ = references[case]
+    want_y, want_h = numpy_ssd(*(inputs[k] for k in ARGS), CASES[case][-1])
+    np.testing.assert_allclose(y, want_y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h, want_h, rtol=1e-12, atol=1e-12)
+
+
+def test_reference_equals_selective_scan_with_a_shared_decay(float64):
+    """SSD is the Mamba-1 scan with A repeated over head_dim and δ repeated per head."""
+    x = make_inputs(2, 9, 3, 2, 4, None, False, seed=4)
+    b, length, heads, p = x["x"].shape
+    y = ssd_scan(x["x"], x["dt"], x["A"], x["B"], x["C"], impl="reference")
+    y1 = selective_scan(x["x"].reshape(b, length, heads * p), jnp.repeat(x["dt"], p, axis=2),
+                        jnp.repeat(x["A"], p)[:, None] * jnp.ones(4), x["B"], x["C"],
+                        impl="reference")
+    np.testing.assert_allclose(y.reshape(b, length, -1), y1, rtol=1e-12, atol=1e-12)
+
+
+def test_reference_gradients_match_finite_differences(float64):
+    inputs = make_inputs(1, 4, 2, 2, 2, 2, True, seed=3)
+    names = [k for k in ARGS if inputs[k] is not None]
+
+    @jax.jit
+    def f(*values):
+        y, h = run("reference", dict(zip(names, values, strict=True)), True)
+        return jnp.sum(jnp.sin(y)) + jnp.sum(h**2)
+
+    check_grads(f, tuple(inputs[k] for k in names), order=1, modes=["rev"], eps=1e-6,
+                atol=1e-7, rtol=1e-7)
+
+
+@pytest.mark.parametrize("impl", XLA_IMPLS)
+@pytest.mark.parametrize("case", list(CASES))
+def test_float64_matches_reference(float64, references, impl, case):
+    inputs, (y_ref, h_ref), g_ref = references[case]
+    (y, h), g = run_with_grads(impl, inputs, CASES[case][-1])
+    assert y.dtype == jnp.float64 and h.dtype == jnp.float64
+    assert_close(y, y_ref, 1e-12)
+    assert_close(h, h_ref, 1e-12)
+    for k in g_ref:
+        assert_close(g[k], g_ref[k], 1e-11)
+
+
+def to_float32(inputs):
+    return {k: None if v is None else jnp.asarray(v, jnp.float32) for k, v in inputs.items()}
+
+
+@pytest.mark.parametrize("impl", ["reference", *XLA_IMPLS])
+def test_float32_matches_float64_reference(references, impl):
+    inputs64, (y_ref, h_ref), _ = references["L70-grouped-all"]
+    y, h = run(impl, to_float32(inputs64), True)
+    assert y.dtype == jnp.float32
+    assert_close(y, y_ref, 1e-5)
+    assert_close(h, h_ref, 1e-5)
+
+
+@pytest.mark.parametrize("impl", ["chunked", *(pytest.param(i, marks=pytest.mark.slow)
+                                              for i in ("reference", "scan"))])
+def test_float32_gradients_match_float64_reference(references, impl):
+    inputs64, _, g_ref = references["L70-grouped-all"]
+    _, g = run_with_grads(impl, to_float32(inputs64), True)
+    for k in g_ref:
+        assert g[k].dtype == jnp.float32
+        assert_close(g[k], g_ref[k], 1e-5)
+
+
+def test_chunk_lengths_agree(float64):
+    """The SSD decomposition is exact for every chunk length (here 1 and 5 over L = 21)."""
+    rng = np.random.default_rng(5)
+    args = [jnp.asarray(a) for a in (
+        rng.normal(size=(2, 21, 2, 1, 3)), rng.uniform(size=(2, 21, 2, 1)),
+        -rng.uniform(size=(2, 1)), rng.normal(size=(2, 21, 2, 4)),
+        rng.normal(size=(2, 21, 2, 4)), rng.normal(size=(2, 2, 1, 3, 4)))]
+    want = jax.jit(_ssd.ssd_reference)(*args)
+    for chunk in (1, 5):
+        got = jax.jit(functools.partial(_ssd.ssd_chunked, chunk=chunk))(*args)
+        for a, b in zip(got, want, strict=True):
+            assert_close(a, b, 1e-12)
+
+
+def test_compiles_once_per_shape_and_vmaps():
+    x = make_inputs(2, 9, 2, 2, 3, None, False, dtype=np.float32)
+
+    @jax.jit
+    @eqx.debug.assert_max_traces(max_traces=1)
+    def f(xx, dt):
+        return ssd_scan(xx, dt, x["A"], x["B"], x["C"], impl="chunked")
+
+    before = _ssd._ssd_jit._cache_size()
+    for seed in range(3):
+        y = make_inputs(2, 9, 2, 2, 3, None, False, seed=seed, dtype=np.float32)
+        f(y["x"], y["dt"])
+        ssd_scan(y["x"], y["dt"], x["A"], x["B"], x["C"], impl="chunked")
+    assert _ssd._ssd_jit._cache_size() == before + 1
+    xs = jnp.stack([x["x"], -x["x"]])
+    got = jax.vmap(lambda v: ssd_scan(v, x["dt"], x["A"], x["B"], x["C"]))(xs)
+    np.testing.assert_allclose(got[1], ssd_scan(xs[1], x["dt"], x["A"], x["B"], x["C"]),
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"B": np.zeros((2, 8, 3))}, r"B must have shape \(batch, L, N\) = \(2, 9, 3\) or "
+                                 r"\(batch, L, groups, N\) = \(2, 9, groups, 3\) with groups "
+                                 r"dividing heads = 4, got \(2, 8, 3\)"),
+    ({"dt": np.zeros((2, 9, 3))}, r"dt must have shape \(batch, L, heads\) = \(2, 9, 4\), got "
+                                  r"\(2, 9, 3\)"),
+    ({"x": np.zeros((2, 9, 4))}, r"x must have shape \(batch, L, heads, head_dim\), got"),
+    ({"A": np.zeros((4, 3))}, r"A must have shape \(heads,\) = \(4,\), got \(4, 3\)"),
+    ({"C": np.zeros((2, 9, 3, 3)), "B": np.zeros((2, 9, 3, 3))}, r"groups dividing heads = 4"),
+    ({"z": np.zeros((2, 9, 4, 3))}, r"z must have the shape of x"),
+    ({"initial_state": np.zeros((2, 4, 2, 2))}, r"initial_state must have shape \(batch, heads, "
+                                                r"head_dim, N\) = \(2, 4, 2, 3\)"),
+])
+def test_bad_shapes_name_the_argument(user_errors, change, message):
+    x = {**make_inputs(2, 9, 4, 2, 3, None, True), **change}
+    with pytest.raises(ValueError, match=message):
+        ssd_scan(*(x[k] for k in ARGS[:8]), initial_state=x["initial_state"])
+    with pytest.raises(ValueError, match=r"impl must be 'auto' or one of"):
+        ssd_scan(*(make_inputs(1, 2, 1, 1, 1, None, False)[k] for k in ARGS[:5]), impl="x")
