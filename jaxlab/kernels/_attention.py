@@ -16,9 +16,10 @@ from jax import lax
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from .._checks import shape_str
+from ._attention_pallas import attention_pallas
 from ._dispatch import resolve_impl
 
-IMPLS = ("reference", "xla", "flash")
+IMPLS = ("reference", "xla", "flash", "pallas")
 
 FLASH_BLOCK_K = 128      # keys per block of the "flash" implementation
 
@@ -116,6 +117,10 @@ def _attention_jit(q, k, v, mask, bias, *, impl, causal, scale):
         return jax.nn.dot_product_attention(q, k, v, bias, mask, scale=scale, is_causal=causal)
     out_dtype = jnp.result_type(q, k, v)
     cdt = jnp.promote_types(out_dtype, jnp.float32)
+    if impl == "pallas":    # products in the input dtype, accumulation in float32 or wider
+        q, k, v = (a.astype(out_dtype) for a in (q, k, v))
+        bias = None if bias is None else bias.astype(cdt)
+        return attention_pallas(q, k, v, mask, bias, causal=causal, scale=scale)
     q, k, v = (a.astype(cdt) for a in (q, k, v))
     bias = None if bias is None else bias.astype(cdt)
     fn = {"reference": attention_reference, "flash": flash_attention}[impl]

@@ -16,8 +16,9 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import shape_str
 from ._dispatch import resolve_impl
+from ._selective_scan_pallas import selective_scan_pallas
 
-IMPLS = ("reference", "scan", "associative", "chunked")
+IMPLS = ("reference", "scan", "associative", "chunked", "pallas")
 
 # Steps per chunk of the "scan" implementation: only the states at chunk boundaries are kept
 # for the backward pass (the rest are recomputed). Unrolling the step loop made it slower on
@@ -165,8 +166,6 @@ def _selective_scan_jit(u, delta, A, B, C, D, z, delta_bias, initial_state, *, i
     Bc, Cc = B.astype(cdt), C.astype(cdt)
 
     if impl == "pallas":
-        from ._selective_scan_pallas import selective_scan_pallas
-
         bias = (jnp.zeros((dim,), cdt) if delta_bias is None else delta_bias.astype(cdt))
         y, h = selective_scan_pallas(ug, delta.astype(cdt).reshape(ug.shape),
                                      bias.reshape(groups, p), Ag, Bc, Cc, h0,

@@ -16,8 +16,9 @@ from jaxtyping import Array, ArrayLike, Float
 from .._checks import shape_str
 from ._dispatch import resolve_impl
 from ._selective_scan import _from_chunks, _pad_time, _to_chunks
+from ._ssd_pallas import ssd_pallas
 
-IMPLS = ("reference", "scan", "chunked")
+IMPLS = ("reference", "scan", "chunked", "pallas")
 
 SCAN_CHUNK = 64      # steps per rematerialised chunk of the "scan" implementation
 SCAN_UNROLL = 1
@@ -111,8 +112,10 @@ def ssd_scan(
     - `dt_softplus`, `return_last_state`, `initial_state` (`(batch, heads, head_dim, N)`).
     - `impl`: `"reference"` (plain `lax.scan`, the oracle), `"scan"` (`lax.scan` over
       rematerialised chunks), `"chunked"` (the SSD algorithm: quadratic
-      attention-like form within chunks of 64 steps, a recurrence over chunk states) or
-      `"auto"` (`"chunked"` on CPU).
+      attention-like form within chunks of 64 steps, a recurrence over chunk states),
+      `"pallas"` (the chunked algorithm fused in one GPU/TPU kernel per direction, with a
+      hand-derived backward kernel; interpreted on CPU) or `"auto"` (Pallas on GPU/TPU,
+      `"chunked"` on CPU).
 
     **Returns:** `y` with the shape of `x`; with `return_last_state`, `(y, H_L)`.
 
@@ -144,14 +147,20 @@ def _ssd_jit(x, dt, A, B, C, D, z, dt_bias, initial_state, *, impl, dt_softplus,
     h0 = (jnp.zeros((batch, heads, p, n), cdt) if initial_state is None
           else initial_state.astype(cdt)).reshape(batch, groups, r, p, n)
     Bc, Cc = B.astype(cdt), C.astype(cdt)
-    dl = dt.astype(cdt)
-    if dt_bias is not None:
-        dl = dl + dt_bias.astype(cdt)
-    if dt_softplus:
-        dl = jax.nn.softplus(dl)
-    dl = dl.reshape(batch, length, groups, r)
-    scan = {"reference": ssd_reference, "scan": ssd_chunked_loop, "chunked": ssd_chunked}[impl]
-    y, h = scan(xg, dl, Ag, Bc, Cc, h0)
+    if impl == "pallas":
+        bias = jnp.zeros((heads,), cdt) if dt_bias is None else dt_bias.astype(cdt)
+        y, h = ssd_pallas(xg, dt.astype(cdt).reshape(batch, length, groups, r),
+                          bias.reshape(groups, r), Ag, Bc, Cc, h0, softplus=dt_softplus)
+    else:
+        dl = dt.astype(cdt)
+        if dt_bias is not None:
+            dl = dl + dt_bias.astype(cdt)
+        if dt_softplus:
+            dl = jax.nn.softplus(dl)
+        dl = dl.reshape(batch, length, groups, r)
+        scan = {"reference": ssd_reference, "scan": ssd_chunked_loop,
+                "chunked": ssd_chunked}[impl]
+        y, h = scan(xg, dl, Ag, Bc, Cc, h0)
 
     y = y.reshape(batch, length, heads, p)
     if D is not None:

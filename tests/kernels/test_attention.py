@@ -19,7 +19,12 @@ from jaxlab.kernels import attention
 CASES = {
     "L1": (1, 1, 1, 2, 2, 4, False, False, False),
     "gqa-causal-mask-bias": (2, 9, 13, 4, 2, 3, True, True, True),
+    "causal": (1, 19, 13, 2, 1, 4, True, False, False),
 }
+# The Pallas kernels (interpreted on CPU, blocks of 8) also get "causal": without mask and
+# bias they skip the key blocks above the diagonal.
+IMPL_CASES = [(i, c) for i in ("xla", "flash") for c in ("L1", "gqa-causal-mask-bias")] + [
+    ("pallas", c) for c in CASES]
 # Tolerance of jax.nn.dot_product_attention: it accumulates logits in float32.
 XLA_RTOL = 2e-6
 
@@ -131,8 +136,7 @@ def test_reference_gradients_match_finite_differences(float64):
                 atol=1e-7, rtol=1e-7)
 
 
-@pytest.mark.parametrize("impl", ["xla", "flash"])
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(("impl", "case"), IMPL_CASES)
 def test_float64_matches_reference(float64, references, impl, case):
     x, o_ref, g_ref = references[case]
     o, g = run_with_grads(public(impl), x)
@@ -153,7 +157,7 @@ def test_flash_over_several_key_blocks(float64, references):
         assert_close(g[k], g_ref[k], 1e-11)
 
 
-@pytest.mark.parametrize("impl", ["reference", "xla", "flash"])
+@pytest.mark.parametrize("impl", ["reference", "xla", "flash", "pallas"])
 def test_float32_matches_float64_reference(references, impl):
     x64, o_ref, g_ref = references["gqa-causal-mask-bias"]
     x = {k: jnp.asarray(v, jnp.float32) if k in ("q", "k", "v", "bias") else v
@@ -172,7 +176,7 @@ def test_bfloat16_keeps_dtype(references):
     x64, o_ref, _ = references["gqa-causal-mask-bias"]
     x = {k: jnp.asarray(v, jnp.bfloat16) if k in ("q", "k", "v", "bias") else v
          for k, v in x64.items()}
-    for impl in ("flash", "xla"):
+    for impl in ("flash", "xla", "pallas"):
         o = run(impl, x)
         assert o.dtype == jnp.bfloat16
         np.testing.assert_allclose(np.asarray(o, np.float64), o_ref, rtol=3e-2, atol=5e-2)

@@ -16,11 +16,16 @@ ARGS = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias", "initial_state")
 
 # Configurations: (batch, L, dim, N, groups or None for 3-d B/C, extras, softplus). L = 1, and
 # L = 70: two chunks of the chunked implementations (64 steps), the second one padded; grouped
-# and ungrouped B/C; with and without D, z, delta_bias, initial_state.
+# and ungrouped B/C; with and without D, z, delta_bias, initial_state. Pallas runs interpreted
+# on CPU, slowly: it gets L = 21 (six chunks of 4 steps, the last padded; two channel blocks);
+# on L1-plain its channel blocks hold 1 channel, three to a group.
 CASES = {
     "L1-plain": (1, 1, 3, 2, None, False, False),
     "L70-grouped-all": (2, 70, 4, 3, 2, True, True),
+    "L21-grouped-all": (2, 21, 8, 3, 2, True, True),
 }
+IMPL_CASES = [(i, c) for i in XLA_IMPLS for c in ("L1-plain", "L70-grouped-all")] + [
+    ("pallas", "L1-plain"), ("pallas", "L21-grouped-all")]
 
 
 def make_inputs(batch, length, dim, n, groups, extras, seed=0, dtype=np.float64):
@@ -138,8 +143,7 @@ def test_reference_gradients_match_finite_differences(float64):
                 atol=1e-7, rtol=1e-7)
 
 
-@pytest.mark.parametrize("impl", XLA_IMPLS)
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(("impl", "case"), IMPL_CASES)
 def test_float64_matches_reference(float64, references, impl, case):
     inputs, (y_ref, h_ref), g_ref = references[case]
     softplus = CASES[case][-1]
@@ -155,9 +159,10 @@ def to_float32(inputs):
     return {k: None if v is None else jnp.asarray(v, jnp.float32) for k, v in inputs.items()}
 
 
-@pytest.mark.parametrize("impl", ["reference", *XLA_IMPLS])
-def test_float32_matches_float64_reference(references, impl):
-    inputs64, (y_ref, h_ref), _ = references["L70-grouped-all"]
+@pytest.mark.parametrize(("impl", "case"), [
+    *((i, "L70-grouped-all") for i in ("reference", *XLA_IMPLS)), ("pallas", "L21-grouped-all")])
+def test_float32_matches_float64_reference(references, impl, case):
+    inputs64, (y_ref, h_ref), _ = references[case]
     y, h = run(impl, to_float32(inputs64), True)
     assert y.dtype == jnp.float32 and h.dtype == jnp.float32
     assert_close(y, y_ref, 1e-5)
@@ -166,10 +171,12 @@ def test_float32_matches_float64_reference(references, impl):
 
 # Each gradient check is one XLA compilation of a few seconds: the default suite checks the
 # CPU default ("scan") in float32, `make test-all` every implementation.
-@pytest.mark.parametrize("impl", ["scan", *(pytest.param(i, marks=pytest.mark.slow)
-                                           for i in ("reference", "associative", "chunked"))])
-def test_float32_gradients_match_float64_reference(references, impl):
-    inputs64, _, g_ref = references["L70-grouped-all"]
+@pytest.mark.parametrize(("impl", "case"), [("scan", "L70-grouped-all"), *(
+    pytest.param(i, c, marks=pytest.mark.slow) for i, c in [
+        ("reference", "L70-grouped-all"), ("associative", "L70-grouped-all"),
+        ("chunked", "L70-grouped-all"), ("pallas", "L21-grouped-all")])])
+def test_float32_gradients_match_float64_reference(references, impl, case):
+    inputs64, _, g_ref = references[case]
     _, g = run_with_grads(impl, to_float32(inputs64), True)
     for k in g_ref:
         assert g[k].dtype == jnp.float32

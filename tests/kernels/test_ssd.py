@@ -16,11 +16,15 @@ XLA_IMPLS = ["scan", "chunked"]
 ARGS = ("x", "dt", "A", "B", "C", "D", "z", "dt_bias", "initial_state")
 
 # (batch, L, heads, head_dim, N, groups or None, extras, softplus). L = 70 spans two SSD
-# chunks of 64, the second padded.
+# chunks of 64, the second padded. Pallas (interpreted on CPU, slow) gets L = 21: three
+# chunks of 8 steps, the last padded.
 CASES = {
     "L1-plain": (1, 1, 2, 2, 3, None, False, False),
     "L70-grouped-all": (2, 70, 4, 2, 3, 2, True, True),
+    "L21-grouped-all": (2, 21, 4, 2, 3, 2, True, True),
 }
+IMPL_CASES = [(i, c) for i in XLA_IMPLS for c in ("L1-plain", "L70-grouped-all")] + [
+    ("pallas", "L1-plain"), ("pallas", "L21-grouped-all")]
 
 
 def make_inputs(batch, length, heads, p, n, groups, extras, seed=0, dtype=np.float64):
@@ -141,8 +145,7 @@ def test_reference_gradients_match_finite_differences(float64):
                 atol=1e-7, rtol=1e-7)
 
 
-@pytest.mark.parametrize("impl", XLA_IMPLS)
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize(("impl", "case"), IMPL_CASES)
 def test_float64_matches_reference(float64, references, impl, case):
     inputs, (y_ref, h_ref), g_ref = references[case]
     (y, h), g = run_with_grads(impl, inputs, CASES[case][-1])
@@ -157,19 +160,22 @@ def to_float32(inputs):
     return {k: None if v is None else jnp.asarray(v, jnp.float32) for k, v in inputs.items()}
 
 
-@pytest.mark.parametrize("impl", ["reference", *XLA_IMPLS])
-def test_float32_matches_float64_reference(references, impl):
-    inputs64, (y_ref, h_ref), _ = references["L70-grouped-all"]
+@pytest.mark.parametrize(("impl", "case"), [
+    *((i, "L70-grouped-all") for i in ("reference", *XLA_IMPLS)), ("pallas", "L21-grouped-all")])
+def test_float32_matches_float64_reference(references, impl, case):
+    inputs64, (y_ref, h_ref), _ = references[case]
     y, h = run(impl, to_float32(inputs64), True)
     assert y.dtype == jnp.float32
     assert_close(y, y_ref, 1e-5)
     assert_close(h, h_ref, 1e-5)
 
 
-@pytest.mark.parametrize("impl", ["chunked", *(pytest.param(i, marks=pytest.mark.slow)
-                                              for i in ("reference", "scan"))])
-def test_float32_gradients_match_float64_reference(references, impl):
-    inputs64, _, g_ref = references["L70-grouped-all"]
+@pytest.mark.parametrize(("impl", "case"), [("chunked", "L70-grouped-all"), *(
+    pytest.param(i, c, marks=pytest.mark.slow) for i, c in [
+        ("reference", "L70-grouped-all"), ("scan", "L70-grouped-all"),
+        ("pallas", "L21-grouped-all")])])
+def test_float32_gradients_match_float64_reference(references, impl, case):
+    inputs64, _, g_ref = references[case]
     _, g = run_with_grads(impl, to_float32(inputs64), True)
     for k in g_ref:
         assert g[k].dtype == jnp.float32
