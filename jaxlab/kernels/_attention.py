@@ -16,7 +16,7 @@ from jax import lax
 from jaxtyping import Array, ArrayLike, Bool, Float
 
 from .._checks import shape_str
-from ._attention_pallas import attention_pallas
+from ._attention_pallas import attention_pallas, vmem_bytes
 from ._dispatch import resolve_impl
 
 IMPLS = ("reference", "xla", "flash", "pallas")
@@ -95,7 +95,8 @@ def attention(
       (`jax.nn.dot_product_attention`; it accumulates logits in float32, so float64 inputs
       get float32 accuracy), `"flash"` (online softmax over blocks of 128 keys in
       pure JAX, O(L) memory, custom VJP recomputing the probabilities), `"pallas"` (fused
-      kernels; interpreted on CPU) or `"auto"` (Pallas on GPU/TPU, `"xla"` on CPU).
+      kernels; interpreted on CPU) or `"auto"` (Pallas on GPU and on TPU where its blocks fit
+      VMEM, `"flash"` otherwise: it beats `"xla"` on CPU from L = 512 on).
 
     **Returns:** `(batch, Lq, heads, head_dim)` in the promoted dtype of `q, k, v`.
 
@@ -105,8 +106,10 @@ def attention(
     **References:** Vaswani et al., *Attention Is All You Need* (2017); Dao,
     *FlashAttention-2* (2023), Algorithms 1 and 2; Ainslie et al., *GQA* (2023).
     """
-    _, _, _, _, _, head_dim = _check_inputs(q, k, v, mask, bias, scale)
-    impl = resolve_impl("attention", impl, IMPLS)
+    _, lq, lk, _, _, head_dim = _check_inputs(q, k, v, mask, bias, scale)
+    operands = (mask is not None) + (bias is not None)
+    impl = resolve_impl("attention", impl, IMPLS,
+                        pallas_bytes=vmem_bytes(lq, lk, head_dim, operands))
     scale = float(1.0 / np.sqrt(head_dim) if scale is None else scale)
     return _attention_jit(q, k, v, mask, bias, impl=impl, causal=causal, scale=scale)
 

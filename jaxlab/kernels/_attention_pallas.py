@@ -39,6 +39,17 @@ def _default_blocks(head_dim: int) -> tuple[int, int, int, int, int]:
     return 8, 8, 8, 8, 4
 
 
+def vmem_bytes(lq: int, lk: int, head_dim: int, operands: int) -> int:
+    """VMEM one program holds (the larger of the forward and ∂K∂V kernels), double-buffered
+    at 4 bytes an element; `operands` counts the mask and bias given."""
+    bq, bk, bqb, bkb, _ = _default_blocks(head_dim)
+    round_up = lambda n, m: -(-n // m) * m
+    lq_p, lk_p = round_up(lq, math.lcm(bq, bqb)), round_up(lk, math.lcm(bk, bkb))
+    forward = 2 * lk_p * head_dim + operands * bq * lk_p
+    dkv = lq_p * (2 * head_dim + 3) + operands * lq_p * bkb
+    return 8 * max(forward, dkv)
+
+
 def _mm(a, b, contract, acc):
     precision = (lax.Precision.HIGHEST if a.dtype in (jnp.float32, jnp.float64)
                  else lax.Precision.DEFAULT)

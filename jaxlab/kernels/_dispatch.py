@@ -1,19 +1,38 @@
 """`impl="auto"`: which implementation each op uses on the current platform.
 
-On GPU and TPU the Pallas kernels; on CPU the fastest XLA path as measured by
-`benchmarks/bench_kernels.py` (for the selective scan a chunked `lax.scan` beats
-`lax.associative_scan` several-fold: the associative scan does ~2× the arithmetic and
-materialises every state; see BENCHMARKS.md).
+On GPU and TPU the Pallas kernels; elsewhere (and on TPU when a kernel's per-program blocks
+would not fit VMEM) the fastest XLA path, as measured on CPU (2 cores, float32; see
+BENCHMARKS.md and `benchmarks/bench_kernels.py`):
+
+- selective scan, L = 2048, dim 256, N 16: chunked `lax.scan` 0.12 s forward, 0.22 s
+  forward+backward; `lax.associative_scan` 0.42 s / 1.0 s (twice the arithmetic, every state
+  materialised);
+- SSD, L = 2048, 8 heads × 32, N 16: chunked SSD 14 ms / 24 ms; `lax.scan` 160 ms / 200 ms;
+- causal attention, L = 2048, 8 heads × 64: blocked online softmax ("flash") 0.30 s / 0.81 s;
+  `jax.nn.dot_product_attention` 0.56 s / 1.5 s (at L = 512: 13 ms vs 20 ms).
 """
 
 from . import _compat
 
-# Fastest XLA implementation on CPU, per op (measured, see BENCHMARKS.md).
-_CPU_DEFAULT = {"selective_scan": "scan", "ssd_scan": "chunked", "attention": "xla"}
+# Fastest XLA implementation on CPU, per op (measured, above).
+_CPU_DEFAULT = {"selective_scan": "scan", "ssd_scan": "chunked", "attention": "flash"}
+
+# Scoped VMEM a TPU kernel may use by default (16 MiB on v5e, 32 MiB on v6e), with headroom.
+_TPU_VMEM_BYTES = 12 * 2**20
 
 
-def resolve_impl(op: str, impl: str, impls: tuple[str, ...]) -> str:
+def resolve_impl(op: str, impl: str, impls: tuple[str, ...], *, pallas_bytes: int = 0) -> str:
     """Check `impl` against `impls` and resolve `"auto"` for the current platform.
+
+    **Arguments:**
+
+    - `op`: the op's name (for messages and the CPU default).
+    - `impl`: `"auto"` or one of `impls`.
+    - `impls`: the op's implementations.
+    - `pallas_bytes`: VMEM one program of the op's Pallas kernel holds (double-buffered
+      blocks); on TPU `"auto"` falls back to XLA above the scoped-VMEM default.
+
+    **Returns:** the implementation's name.
 
     **Raises:** `ValueError` naming the op and the valid choices for an unknown `impl`.
     """
@@ -21,6 +40,9 @@ def resolve_impl(op: str, impl: str, impls: tuple[str, ...]) -> str:
         raise ValueError(f"{op}: impl must be 'auto' or one of {impls}, got {impl!r}")
     if impl != "auto":
         return impl
-    if _compat.platform() in ("gpu", "tpu") and _compat.pallas_available():
+    kind = _compat.platform()
+    if kind == "gpu" and _compat.pallas_available():
+        return "pallas"
+    if kind == "tpu" and _compat.pallas_available() and pallas_bytes <= _TPU_VMEM_BYTES:
         return "pallas"
     return _CPU_DEFAULT[op]

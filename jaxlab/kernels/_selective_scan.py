@@ -16,7 +16,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._checks import shape_str
 from ._dispatch import resolve_impl
-from ._selective_scan_pallas import selective_scan_pallas
+from ._selective_scan_pallas import selective_scan_pallas, vmem_bytes
 
 IMPLS = ("reference", "scan", "associative", "chunked", "pallas")
 
@@ -130,7 +130,7 @@ def selective_scan(
       `"associative"` (`lax.associative_scan`: parallel in L, materialises every state),
       `"chunked"` (associative scan within chunks, `lax.scan` across), `"pallas"` (fused
       GPU/TPU kernel with a recomputing backward kernel; interpreted on CPU) or `"auto"`
-      (Pallas on GPU/TPU, `"scan"` on CPU).
+      (Pallas on GPU and on TPU where its blocks fit VMEM, `"scan"` otherwise).
 
     **Returns:** `y: (batch, L, dim)` in the promoted input dtype; with `return_last_state`,
     `(y, h_L)` with `h_L: (batch, dim, N)` in the compute dtype.
@@ -141,8 +141,10 @@ def selective_scan(
     **References:** Gu & Dao, *Mamba: Linear-Time Sequence Modeling with Selective State
     Spaces* (2023), Algorithm 2; mamba-ssm `selective_scan_ref` (Apache-2.0).
     """
-    _check_inputs(u, delta, A, B, C, D, z, delta_bias, initial_state)
-    impl = resolve_impl("selective_scan", impl, IMPLS)
+    _, length, dim, groups, n = _check_inputs(u, delta, A, B, C, D, z, delta_bias,
+                                              initial_state)
+    impl = resolve_impl("selective_scan", impl, IMPLS,
+                        pallas_bytes=vmem_bytes(length, dim // groups, n))
     return _selective_scan_jit(u, delta, A, B, C, D, z, delta_bias, initial_state, impl=impl,
                                delta_softplus=delta_softplus,
                                return_last_state=return_last_state)

@@ -39,6 +39,13 @@ def _config(dim_per_group: int) -> tuple[int, int]:
     return block, chunk
 
 
+def vmem_bytes(length: int, dim_per_group: int, n: int) -> int:
+    """VMEM one program of the backward kernel holds (the larger one), double-buffered f32."""
+    block_d, chunk = _config(dim_per_group)
+    length_p = -(-length // chunk) * chunk
+    return 8 * (length_p * (5 * block_d + 4 * n) + (length_p // chunk) * block_d * n)
+
+
 def _softplus(x):
     return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
 

@@ -16,7 +16,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .._checks import shape_str
 from ._dispatch import resolve_impl
 from ._selective_scan import _from_chunks, _pad_time, _to_chunks
-from ._ssd_pallas import ssd_pallas
+from ._ssd_pallas import ssd_pallas, vmem_bytes
 
 IMPLS = ("reference", "scan", "chunked", "pallas")
 
@@ -114,8 +114,8 @@ def ssd_scan(
       rematerialised chunks), `"chunked"` (the SSD algorithm: quadratic
       attention-like form within chunks of 64 steps, a recurrence over chunk states),
       `"pallas"` (the chunked algorithm fused in one GPU/TPU kernel per direction, with a
-      hand-derived backward kernel; interpreted on CPU) or `"auto"` (Pallas on GPU/TPU,
-      `"chunked"` on CPU).
+      hand-derived backward kernel; interpreted on CPU) or `"auto"` (Pallas on GPU and on
+      TPU where its blocks fit VMEM, `"chunked"` otherwise).
 
     **Returns:** `y` with the shape of `x`; with `return_last_state`, `(y, H_L)`.
 
@@ -125,8 +125,8 @@ def ssd_scan(
     **References:** Dao & Gu, *Transformers are SSMs: Generalized Models and Efficient
     Algorithms Through Structured State Space Duality* (2024), §6 (`ssd_minimal_discrete`).
     """
-    _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state)
-    impl = resolve_impl("ssd_scan", impl, IMPLS)
+    _, length, _, head_dim, _, n = _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state)
+    impl = resolve_impl("ssd_scan", impl, IMPLS, pallas_bytes=vmem_bytes(length, head_dim, n))
     return _ssd_jit(x, dt, A, B, C, D, z, dt_bias, initial_state, impl=impl,
                     dt_softplus=dt_softplus, return_last_state=return_last_state)
 

@@ -29,6 +29,13 @@ def _default_chunk() -> int:
     return {"gpu": 64, "tpu": 128}.get(_compat.platform(), 8)
 
 
+def vmem_bytes(length: int, head_dim: int, n: int) -> int:
+    """VMEM one program of the backward kernel holds, double-buffered float32."""
+    chunk = _default_chunk()
+    length_p = -(-length // chunk) * chunk
+    return 8 * (length_p * (3 * head_dim + 4 * n + 3) + (length_p // chunk) * head_dim * n)
+
+
 def _softplus(x):
     return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
 
