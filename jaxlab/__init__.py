@@ -10,8 +10,8 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("distrl", "experiments", "kde", "kernels", "koopman", "parallel", "systems",
-                "train")
+_SUBPACKAGES = ("distrl", "experiments", "kde", "kernels", "koopman", "nn", "parallel",
+                "systems", "train")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from . import kde as kde
     from . import kernels as kernels
     from . import koopman as koopman
+    from . import nn as nn
     from . import parallel as parallel
     from . import systems as systems
     from . import train as train

@@ -99,6 +99,8 @@ def attention(
       VMEM, `"flash"` otherwise: it beats `"xla"` on CPU from L = 512 on).
 
     **Returns:** `(batch, Lq, heads, head_dim)` in the promoted dtype of `q, k, v`.
+    Differentiable in `q, k, v, bias` in reverse mode; `"flash"` and `"pallas"` carry custom
+    VJPs, so forward mode (`jvp`) needs `"reference"` or `"xla"`.
 
     **Raises:** `ValueError` for a wrong shape (naming the argument and the shape wanted) or
     an unknown `impl`; `TypeError` for a non-boolean mask or a non-floating input.

@@ -112,7 +112,9 @@ def selective_scan(
 
     with `h_0 = initial_state` (zeros by default). With grouped `B, C: (batch, L, groups, N)`
     channel `d` uses group `d // (dim // groups)`. Arithmetic is float32 for half-precision
-    inputs and float64 for float64 inputs; differentiable in every argument.
+    inputs and float64 for float64 inputs; differentiable in every argument in reverse mode
+    (`grad`, `vjp`: the fast implementations carry custom VJPs; forward mode, `jvp`, needs
+    `impl="reference"`).
 
     **Arguments:**
 

@@ -101,7 +101,9 @@ def ssd_scan(
 
     `H_0 = initial_state` (zeros by default). With grouped `B, C: (batch, L, groups, N)`, head
     `h` uses group `h // (heads // groups)`. Arithmetic is float32 for half-precision inputs
-    and float64 for float64 inputs; differentiable in every argument.
+    and float64 for float64 inputs; differentiable in every argument in reverse mode
+    (`grad`, `vjp`: the fast implementations carry custom VJPs; forward mode, `jvp`, needs
+    `impl="reference"`).
 
     **Arguments:**
 

@@ -1,0 +1,148 @@
+"""MambaBlock and Mamba2Block: a float64 NumPy forward pass written plainly, initialisation,
+causality (Jacobian), batching, jit/grad and argument errors."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxlab.nn import Mamba2Block, MambaBlock, causal_depthwise_conv
+from tests.kernels.test_selective_scan import numpy_selective_scan
+from tests.kernels.test_ssd import numpy_ssd
+
+
+def silu(x):
+    return x / (1 + np.exp(-x))
+
+
+def numpy_linear(lin, x):
+    y = x @ np.asarray(lin.weight).T
+    return y if lin.bias is None else y + np.asarray(lin.bias)
+
+
+def numpy_conv(x, w, b):
+    """Causal depthwise convolution, one output at a time."""
+    length = x.shape[1]
+    width = w.shape[1]
+    y = np.zeros_like(x)
+    for t in range(length):
+        for k in range(width):
+            s = t - (width - 1) + k
+            if s >= 0:
+                y[:, t] += x[:, s] * w[:, k]
+    return y + (0 if b is None else b)
+
+
+def numpy_mamba(m, x):
+    xz = numpy_linear(m.in_proj, x)
+    xs, z = xz[..., :m.d_inner], xz[..., m.d_inner:]
+    xs = silu(numpy_conv(xs, np.asarray(m.conv_weight), np.asarray(m.conv_bias)))
+    dbc = numpy_linear(m.x_proj, xs)
+    r, n = m.dt_rank, m.d_state
+    dt = dbc[..., :r] @ np.asarray(m.dt_proj.weight).T
+    y, _ = numpy_selective_scan(xs, dt, -np.exp(np.asarray(m.A_log)), dbc[..., r:r + n],
+                                dbc[..., r + n:], np.asarray(m.D), z,
+                                np.asarray(m.dt_proj.bias), None, True)
+    return numpy_linear(m.out_proj, y)
+
+
+def numpy_mamba2(m, x):
+    d, gn = m.d_inner, m.groups * m.d_state
+    proj = numpy_linear(m.in_proj, x)
+    z, xbc, dt = proj[..., :d], proj[..., d:2 * d + 2 * gn], proj[..., 2 * d + 2 * gn:]
+    xbc = silu(numpy_conv(xbc, np.asarray(m.conv_weight), np.asarray(m.conv_bias)))
+    b, length = x.shape[:2]
+    xs = xbc[..., :d].reshape(b, length, -1, m.head_dim)
+    B = xbc[..., d:d + gn].reshape(b, length, m.groups, m.d_state)
+    C = xbc[..., d + gn:].reshape(b, length, m.groups, m.d_state)
+    y, _ = numpy_ssd(xs, dt, -np.exp(np.asarray(m.A_log)), B, C, np.asarray(m.D), None,
+                     np.asarray(m.dt_bias), None, True)
+    y = (y.reshape(b, length, d) * silu(z)).reshape(b, length, m.groups, -1)
+    y = y / np.sqrt(np.mean(y**2, axis=-1, keepdims=True) + m.eps)
+    return numpy_linear(m.out_proj, y.reshape(b, length, d) * np.asarray(m.norm_weight))
+
+
+def make(cls, **kw):
+    """A small block, built under jit (eager construction dispatches one compile per op)."""
+    if cls is MambaBlock:
+        build = lambda key: MambaBlock(8, d_state=4, key=key, **kw)
+    else:
+        build = lambda key: Mamba2Block(8, d_state=4, head_dim=4, groups=2, key=key, **kw)
+    return eqx.filter_jit(build)(jax.random.key(0))
+
+
+@pytest.mark.parametrize(("cls", "reference"), [(MambaBlock, numpy_mamba),
+                                                (Mamba2Block, numpy_mamba2)])
+def test_forward_matches_numpy(float64, cls, reference):
+    m = make(cls)
+    x = jax.random.normal(jax.random.key(1), (2, 7, 8))
+    np.testing.assert_allclose(eqx.filter_jit(lambda m, x: m(x))(m, x),
+                               reference(m, np.asarray(x)), rtol=1e-10,
+                               atol=1e-12)
+
+
+def test_mamba_initialisation():
+    m = eqx.filter_jit(lambda k: MambaBlock(32, d_state=16, dt_min=1e-3, dt_max=0.1, key=k))(
+        jax.random.key(3))
+    assert m.d_inner == 64 and m.dt_rank == 2
+    np.testing.assert_allclose(-np.exp(m.A_log), -np.tile(np.arange(1, 17), (64, 1)), rtol=1e-6)
+    np.testing.assert_array_equal(m.D, 1.0)
+    dt = jax.nn.softplus(m.dt_proj.bias)
+    assert float(dt.min()) >= 1e-3 * (1 - 1e-5) and float(dt.max()) <= 0.1 * (1 + 1e-5)
+    assert float(jnp.abs(m.dt_proj.weight).max()) <= 2**-0.5
+    m2 = eqx.filter_jit(lambda k: Mamba2Block(32, d_state=16, head_dim=16, key=k))(
+        jax.random.key(3))
+    a = np.exp(np.asarray(m2.A_log))
+    assert m2.A_log.shape == (4,) and a.min() >= 1 and a.max() <= 16
+    assert m2.in_proj.weight.shape == (2 * 64 + 2 * 16 + 4, 32)
+
+
+@pytest.mark.parametrize("cls", [MambaBlock, Mamba2Block])
+def test_causal_jacobian(float64, cls):
+    """∂ out_t / ∂ x_s = 0 for s > t, and ≠ 0 for s ≤ t."""
+    m = make(cls)
+    x = jax.random.normal(jax.random.key(2), (6, 8))
+    jac = np.asarray(eqx.filter_jit(lambda m, x: jax.jacrev(m)(x))(m, x))   # (t, out, s, in)
+    strength = np.abs(jac).sum(axis=(1, 3))
+    assert np.all(strength[np.triu_indices(6, k=1)] == 0.0)
+    assert np.all(strength[np.tril_indices(6)] > 0.0)
+
+
+@pytest.mark.parametrize("cls", [MambaBlock, Mamba2Block])
+def test_batch_axes_jit_grad(cls):
+    m = make(cls)
+    x = jax.random.normal(jax.random.key(4), (2, 3, 5, 8))
+
+    @eqx.filter_jit
+    def run(m, x):
+        grads = eqx.filter_grad(lambda m, x: jnp.sum(m(x) ** 2))(m, x)
+        return m(x), m(x[1, 2]), grads
+
+    out, single, grads = run(m, x)
+    assert out.shape == x.shape and out.dtype == jnp.float32
+    np.testing.assert_allclose(out[1, 2], single, rtol=1e-5, atol=1e-6)
+    assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree.leaves(grads))
+    assert float(jnp.abs(grads.A_log).sum()) > 0
+
+
+def test_conv_is_causal_and_matches_numpy(float64):
+    x = jax.random.normal(jax.random.key(5), (2, 9, 3))
+    w, b = jax.random.normal(jax.random.key(6), (3, 4)), jnp.arange(3.0)
+    np.testing.assert_allclose(jax.jit(causal_depthwise_conv)(x, w, b),
+                               numpy_conv(np.asarray(x), np.asarray(w), np.asarray(b)),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_argument_errors(user_errors):
+    m = make(MambaBlock)
+    with pytest.raises(ValueError, match=r"MambaBlock: x must have shape \(\.\.\., L, d_model\) "
+                                         r"= \(\.\.\., L, 8\), got \(7, 6\)"):
+        m(jnp.zeros((7, 6)))
+    with pytest.raises(ValueError, match=r"MambaBlock: d_state must be an int >= 1, got 0"):
+        MambaBlock(8, d_state=0, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"Mamba2Block: head_dim = 5 must divide"):
+        Mamba2Block(8, head_dim=5, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"Mamba2Block: groups = 3 must divide the number of "
+                                         r"heads, 4"):
+        Mamba2Block(8, head_dim=4, groups=3, key=jax.random.key(0))
