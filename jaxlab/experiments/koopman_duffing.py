@@ -50,7 +50,7 @@ class KoopmanDuffingConfig(Config):
     refine: int = 0
 
     QUICK: ClassVar[dict] = {"initial_conditions": 2000, "sizes": (40, 80, 160),
-                             "grid_spacing": 0.1, "refine": 4}
+                             "grid_spacing": 0.1, "refine": 0}
 
     def validate(self) -> None:
         self.require(len(self.alphas) >= 1 and all(a >= 0 for a in self.alphas), "alphas",

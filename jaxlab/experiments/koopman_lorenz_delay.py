@@ -119,7 +119,7 @@ EXPERIMENT = Experiment(
     subpackage="koopman",
     config=KoopmanLorenzDelayConfig,
     run=run,
-    quick_runtime_s=30.0,
+    quick_runtime_s=15.0,
     description="Spectral measure of z on the Lorenz attractor from delay EDMD (resolvent) "
                 "and autocorrelations (moments)",
 )
