@@ -104,7 +104,7 @@ def _backward_kernel(u_ref, d_ref, bias_ref, a_ref, b_ref, c_ref, ckpt_ref, dy_r
             d_in = jnp.sum(g * B[None, :], axis=1)  # ∂/∂(δ_t u_t)
             dd = jnp.sum(ga * A, axis=1) + d_in * u
             if softplus:
-                dd = dd * jax.nn.sigmoid(x)
+                dd = dd / (1.0 + jnp.exp(-x))          # softplus′ = sigmoid
             dd_ref[t, :] = jnp.where(t < length, dd, 0.0)
             du_ref[t, :] = d_in * d
             db_ref[t, :] = jnp.sum(g * (d * u)[:, None], axis=0)

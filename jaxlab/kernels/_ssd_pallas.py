@@ -122,7 +122,7 @@ def _backward_kernel(x_ref, dt_ref, b_ref, c_ref, a_ref, bias_ref, ckpt_ref, dy_
         d_da = jnp.sum(jnp.where(v["lower"], dcum[:, None], 0.0), axis=0) + dtotal
         ddelta = d_da * A + jnp.sum(dw * x, axis=1)
         if softplus:
-            ddelta = ddelta * jax.nn.sigmoid(v["pre"])
+            ddelta = ddelta / (1.0 + jnp.exp(-v["pre"]))    # softplus′ = sigmoid
         sl = v["sl"]
         dx_ref[sl, :] = dw * v["delta"][:, None]
         ddt_ref[sl] = jnp.where(v["valid"], ddelta, 0.0)

@@ -30,7 +30,8 @@ XLA_RTOL = 2e-6
 
 
 def make_inputs(batch, lq, lk, heads, kv_heads, d, causal, mask, bias, seed=0,
-                dtype=np.float64):
+                dtype=None):
+    dtype = jnp.result_type(float) if dtype is None else dtype    # float64 under x64
     rng = np.random.default_rng(seed)
     m = None
     if mask:

@@ -28,8 +28,9 @@ IMPL_CASES = [(i, c) for i in XLA_IMPLS for c in ("L1-plain", "L70-grouped-all")
     ("pallas", "L1-plain"), ("pallas", "L21-grouped-all")]
 
 
-def make_inputs(batch, length, dim, n, groups, extras, seed=0, dtype=np.float64):
+def make_inputs(batch, length, dim, n, groups, extras, seed=0, dtype=None):
     """mamba-ssm's test distributions: A = −0.5·U, delta = 0.5·U, the rest Gaussian."""
+    dtype = jnp.result_type(float) if dtype is None else dtype    # float64 under x64
     rng = np.random.default_rng(seed)
     bshape = (batch, length, n) if groups is None else (batch, length, groups, n)
     x = {

@@ -27,7 +27,8 @@ IMPL_CASES = [(i, c) for i in XLA_IMPLS for c in ("L1-plain", "L70-grouped-all")
     ("pallas", "L1-plain"), ("pallas", "L21-grouped-all")]
 
 
-def make_inputs(batch, length, heads, p, n, groups, extras, seed=0, dtype=np.float64):
+def make_inputs(batch, length, heads, p, n, groups, extras, seed=0, dtype=None):
+    dtype = jnp.result_type(float) if dtype is None else dtype    # float64 under x64
     rng = np.random.default_rng(seed)
     bshape = (batch, length, n) if groups is None else (batch, length, groups, n)
     x = {
