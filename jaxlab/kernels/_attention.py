@@ -17,7 +17,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float
 
 from .._checks import shape_str
 from ._attention_pallas import attention_pallas, vmem_bytes
-from ._dispatch import resolve_impl
+from ._dispatch import cpu_attention_impl, resolve_impl
 
 IMPLS = ("reference", "xla", "flash", "pallas")
 
@@ -96,7 +96,8 @@ def attention(
       get float32 accuracy), `"flash"` (online softmax over blocks of 128 keys in
       pure JAX, O(L) memory, custom VJP recomputing the probabilities), `"pallas"` (fused
       kernels; interpreted on CPU) or `"auto"` (Pallas on GPU and on TPU where its blocks fit
-      VMEM, `"flash"` otherwise: it beats `"xla"` on CPU from L = 512 on).
+      VMEM; otherwise `"xla"` up to 1024² logits per head — `"reference"` for float64 —
+      and `"flash"` beyond, as measured on CPU).
 
     **Returns:** `(batch, Lq, heads, head_dim)` in the promoted dtype of `q, k, v`.
     Differentiable in `q, k, v, bias` in reverse mode; `"flash"` and `"pallas"` carry custom
@@ -111,7 +112,8 @@ def attention(
     _, lq, lk, _, _, head_dim = _check_inputs(q, k, v, mask, bias, scale)
     operands = (mask is not None) + (bias is not None)
     impl = resolve_impl("attention", impl, IMPLS,
-                        pallas_bytes=vmem_bytes(lq, lk, head_dim, operands))
+                        pallas_bytes=vmem_bytes(lq, lk, head_dim, operands),
+                        xla_default=cpu_attention_impl(lq, lk, jnp.result_type(q, k, v)))
     scale = float(1.0 / np.sqrt(head_dim) if scale is None else scale)
     return _attention_jit(q, k, v, mask, bias, impl=impl, causal=causal, scale=scale)
 

@@ -9,20 +9,37 @@ BENCHMARKS.md and `benchmarks/bench_kernels.py`):
   (twice the arithmetic, every state materialised; forward alone the two are within 15 %);
 - SSD (8 heads × 32, N 64): the chunked SSD form 7 / 27 / 249 ms forward+backward, `lax.scan`
   0.18 / 0.70 / 2.3 s;
-- causal attention (8 heads × 64): blocked online softmax ("flash") 13 / 288 / 4010 ms forward,
-  `jax.nn.dot_product_attention` 19 / 545 / 12800 ms, and O(L) memory.
+- causal attention (8 heads × 64): `jax.nn.dot_product_attention` ("xla") 12 / 271 / 6140 ms
+  forward, 26 / 749 ms forward+backward; blocked online softmax ("flash") 12 / 119 / 2000 ms
+  forward, 39 / 437 / 7170 ms forward+backward, in O(L) memory. So "xla" up to 1024² logits
+  per head (between 512², where it is faster, and 2048², where flash is twice as fast), "flash"
+  beyond.
 """
+
+import numpy as np
 
 from . import _compat
 
-# Fastest XLA implementation on CPU, per op (measured, above).
+# Fastest XLA implementation on CPU, per op (measured, above); attention: for long sequences.
 _CPU_DEFAULT = {"selective_scan": "scan", "ssd_scan": "chunked", "attention": "flash"}
+_CPU_ATTENTION_XLA_MAX_LOGITS = 1024**2
+
+
+def cpu_attention_impl(lq: int, lk: int, dtype=None) -> str:
+    """The XLA attention `impl="auto"` uses for `lq` queries and `lk` keys: `"xla"` for short
+    sequences, except in float64 (`jax.nn.dot_product_attention` accumulates logits in float32),
+    where the materialised `"reference"` computes the same in full precision; `"flash"` for
+    long sequences."""
+    if lq * lk > _CPU_ATTENTION_XLA_MAX_LOGITS:
+        return "flash"
+    return "reference" if dtype is not None and dtype == np.float64 else "xla"
 
 # Scoped VMEM a TPU kernel may use by default (16 MiB on v5e, 32 MiB on v6e), with headroom.
 _TPU_VMEM_BYTES = 12 * 2**20
 
 
-def resolve_impl(op: str, impl: str, impls: tuple[str, ...], *, pallas_bytes: int = 0) -> str:
+def resolve_impl(op: str, impl: str, impls: tuple[str, ...], *, pallas_bytes: int = 0,
+                 xla_default: str | None = None) -> str:
     """Check `impl` against `impls` and resolve `"auto"` for the current platform.
 
     **Arguments:**
@@ -32,6 +49,7 @@ def resolve_impl(op: str, impl: str, impls: tuple[str, ...], *, pallas_bytes: in
     - `impls`: the op's implementations.
     - `pallas_bytes`: VMEM one program of the op's Pallas kernel holds (double-buffered
       blocks); on TPU `"auto"` falls back to XLA above the scoped-VMEM default.
+    - `xla_default`: the XLA implementation for this call's shapes, if the op's depends on them.
 
     **Returns:** the implementation's name.
 
@@ -46,4 +64,4 @@ def resolve_impl(op: str, impl: str, impls: tuple[str, ...], *, pallas_bytes: in
         return "pallas"
     if kind == "tpu" and _compat.pallas_available() and pallas_bytes <= _TPU_VMEM_BYTES:
         return "pallas"
-    return _CPU_DEFAULT[op]
+    return xla_default or _CPU_DEFAULT[op]

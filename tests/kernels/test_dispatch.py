@@ -1,6 +1,7 @@
 """impl="auto": Pallas on GPU, and on TPU while a program's blocks fit VMEM; the measured
 fastest XLA path elsewhere. Platforms are simulated by patching `_compat.platform`."""
 
+import numpy as np
 import pytest
 
 from jaxlab.kernels import (
@@ -19,6 +20,13 @@ def test_cpu_picks_the_measured_xla_default():
     got = {op: _dispatch.resolve_impl(op, "auto", ("pallas",)) for op in OPS}
     assert got == {"selective_scan": "scan", "ssd_scan": "chunked", "attention": "flash"}
     assert _dispatch.resolve_impl("attention", "pallas", ("xla", "pallas")) == "pallas"
+    # attention: XLA's materialised softmax for short sequences, the blocked one for long
+    assert _dispatch.cpu_attention_impl(512, 512) == "xla"
+    assert _dispatch.cpu_attention_impl(1024, 1024) == "xla"
+    assert _dispatch.cpu_attention_impl(2048, 2048) == "flash"
+    assert _dispatch.cpu_attention_impl(512, 512, np.float64) == "reference"   # full precision
+    assert _dispatch.cpu_attention_impl(512, 512, np.float32) == "xla"
+    assert _dispatch.resolve_impl("attention", "auto", (), xla_default="xla") == "xla"
 
 
 def test_gpu_picks_pallas_when_the_triton_lowering_exists(monkeypatch):
