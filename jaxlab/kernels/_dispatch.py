@@ -5,10 +5,10 @@ would not fit VMEM) the fastest XLA path, as measured on CPU (2 cores, float32; 
 BENCHMARKS.md and `benchmarks/bench_kernels.py`):
 
 - selective scan (dim 256, N 16, L = 512 / 2048 / 8192), forward+backward: chunked `lax.scan`
-  with its recomputing VJP 0.13 / 0.50 / 2.0 s, `lax.associative_scan` 0.18 / 0.80 / 3.5 s
-  (twice the arithmetic, every state materialised; forward alone the two are within 15 %);
-- SSD (8 heads × 32, N 64): the chunked SSD form 7 / 27 / 249 ms forward+backward, `lax.scan`
-  0.18 / 0.70 / 2.3 s;
+  with its recomputing VJP 0.08 / 0.54 / 2.1 s, `lax.associative_scan` 0.18 / 0.78 / 3.4 s
+  (twice the arithmetic, every state materialised; forward alone it takes 0.98–1.33×);
+- SSD (8 heads × 32, N 64): the chunked SSD form 5 / 21 / 173 ms forward+backward, `lax.scan`
+  0.13 / 0.54 / 2.3 s;
 - causal attention (8 heads × 64): `jax.nn.dot_product_attention` ("xla") 12 / 271 / 6140 ms
   forward, 26 / 749 ms forward+backward; blocked online softmax ("flash") 12 / 119 / 2000 ms
   forward, 39 / 437 / 7170 ms forward+backward, in O(L) memory. So "xla" up to 1024² logits
