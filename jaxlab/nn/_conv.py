@@ -3,6 +3,8 @@
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .._checks import shape_str
+
 
 def causal_depthwise_conv(
     x: Float[Array, "batch L channels"],
@@ -18,7 +20,19 @@ def causal_depthwise_conv(
     **Arguments:** `x: (batch, L, channels)`, `weight: (channels, width)`, `bias: (channels,)`.
 
     **Returns:** `(batch, L, channels)`.
+
+    **Raises:** `ValueError` if the shapes do not fit together (naming the argument).
     """
+    if jnp.ndim(x) != 3:
+        raise ValueError(f"causal_depthwise_conv: x must have shape (batch, L, channels), got "
+                         f"{shape_str(x)}")
+    channels = x.shape[2]
+    if jnp.ndim(weight) != 2 or weight.shape[0] != channels or weight.shape[1] < 1:
+        raise ValueError(f"causal_depthwise_conv: weight must have shape (channels, width) = "
+                         f"({channels}, width), got {shape_str(weight)}")
+    if bias is not None and jnp.shape(bias) != (channels,):
+        raise ValueError(f"causal_depthwise_conv: bias must have shape (channels,) = "
+                         f"({channels},), got {shape_str(bias)}")
     width = weight.shape[1]
     length = x.shape[1]
     padded = jnp.pad(x, [(0, 0), (width - 1, 0), (0, 0)])

@@ -154,3 +154,6 @@ def test_argument_errors(user_errors):
     with pytest.raises(ValueError, match=r"Mamba2Block: groups = 3 must divide the number of "
                                          r"heads, 4"):
         Mamba2Block(8, head_dim=4, groups=3, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"causal_depthwise_conv: weight must have shape "
+                                         r"\(channels, width\) = \(3, width\), got \(4, 2\)"):
+        causal_depthwise_conv(jnp.zeros((1, 5, 3)), jnp.zeros((4, 2)))
