@@ -23,7 +23,10 @@ CASES = {
     "L70-grouped-all": (2, 70, 4, 2, 3, 2, True, True),
     "L21-grouped-all": (2, 21, 4, 2, 3, 2, True, True),
 }
-IMPL_CASES = [(i, c) for i in XLA_IMPLS for c in ("L1-plain", "L70-grouped-all")] + [
+# L = 1 for the non-default XLA implementation runs in `make test-all` (compile time).
+IMPL_CASES = [(i, c) if i == "chunked" or c != "L1-plain" else
+              pytest.param(i, c, marks=pytest.mark.slow)
+              for i in XLA_IMPLS for c in ("L1-plain", "L70-grouped-all")] + [
     ("pallas", "L1-plain"), ("pallas", "L21-grouped-all")]
 
 
