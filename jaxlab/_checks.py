@@ -1,6 +1,7 @@
 """Eager input checks shared by the domain subpackages (lowest layer, imports only jax/numpy)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -19,3 +20,21 @@ def concrete_values(x) -> np.ndarray | None:
 def shape_str(x) -> str:
     """The shape of `x` as a tuple string, for error messages."""
     return str(tuple(np.shape(x)))
+
+
+def check_real_floating(name: str, **arrays) -> None:
+    """Raise TypeError naming the argument if any non-None array is not a real floating dtype.
+
+    Args:
+        name: the public function, prefixed to the message.
+        **arrays: argument name -> array (or None, skipped).
+    """
+    for arg, value in arrays.items():
+        if value is None:
+            continue
+        dtype = jnp.result_type(value)
+        if jnp.issubdtype(dtype, jnp.complexfloating):
+            raise TypeError(f"{name}: {arg} must be real (complex inputs are not supported), "
+                            f"got dtype {dtype}")
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise TypeError(f"{name}: {arg} must have a floating dtype, got {dtype}")

@@ -11,16 +11,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
+from tests._x64 import x64  # noqa: E402
+
 
 @pytest.fixture
 def float64():
     """Run the test body with 64-bit floats enabled, restoring the previous setting after."""
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with x64():
         yield
-    finally:
-        jax.config.update("jax_enable_x64", previous)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, ArrayLike, Bool, Float
 
-from .._checks import shape_str
+from .._checks import check_real_floating, shape_str
 from ._attention_pallas import attention_pallas, vmem_bytes
 from ._dispatch import cpu_attention_impl, resolve_impl
 
@@ -34,10 +34,7 @@ def mask_value(dtype) -> float:
 def _check_inputs(q, k, v, mask, bias, scale):
     """Static checks; returns (batch, Lq, Lk, heads, kv_heads, head_dim)."""
     name = "attention"
-    for arg, value in [("q", q), ("k", k), ("v", v), ("bias", bias)]:
-        if value is not None and not jnp.issubdtype(jnp.result_type(value), jnp.floating):
-            raise TypeError(f"{name}: {arg} must have a real floating dtype, got "
-                            f"{jnp.result_type(value)}")
+    check_real_floating(name, q=q, k=k, v=v, bias=bias)
     if jnp.ndim(q) != 4:
         raise ValueError(f"{name}: q must have shape (batch, L, heads, head_dim), got "
                          f"{shape_str(q)}")

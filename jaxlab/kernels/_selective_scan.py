@@ -14,7 +14,8 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import shape_str
+from .._checks import check_real_floating, shape_str
+from ._checks import check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan_pallas import selective_scan_pallas, vmem_bytes
 
@@ -36,16 +37,8 @@ ASSOCIATIVE_CHUNK = 64
 def _check_inputs(u, delta, A, B, C, D, z, delta_bias, initial_state):
     """Static checks; returns (batch, L, dim, groups, N). Raises ValueError / TypeError."""
     name = "selective_scan"
-    for arg, value in [("u", u), ("delta", delta), ("A", A), ("B", B), ("C", C), ("D", D),
-                       ("z", z), ("delta_bias", delta_bias), ("initial_state", initial_state)]:
-        if value is None:
-            continue
-        dtype = jnp.result_type(value)
-        if jnp.issubdtype(dtype, jnp.complexfloating):
-            raise TypeError(f"{name}: {arg} must be real (complex A is not supported), got "
-                            f"dtype {dtype}")
-        if not jnp.issubdtype(dtype, jnp.floating):
-            raise TypeError(f"{name}: {arg} must have a floating dtype, got {dtype}")
+    check_real_floating(name, u=u, delta=delta, A=A, B=B, C=C, D=D, z=z,
+                        delta_bias=delta_bias, initial_state=initial_state)
     if jnp.ndim(u) != 3:
         raise ValueError(f"{name}: u must have shape (batch, L, dim), got {shape_str(u)}")
     batch, length, dim = jnp.shape(u)
@@ -56,22 +49,7 @@ def _check_inputs(u, delta, A, B, C, D, z, delta_bias, initial_state):
         raise ValueError(f"{name}: A must have shape (dim, N) = ({dim}, N), got "
                          f"{shape_str(A)}")
     n = jnp.shape(A)[1]
-    groups = None
-    for arg, value in [("B", B), ("C", C)]:
-        shape = jnp.shape(value)
-        ok = (len(shape) == 3 and shape == (batch, length, n)) or (
-            len(shape) == 4 and shape[:2] == (batch, length) and shape[3] == n
-            and shape[2] > 0 and dim % shape[2] == 0)
-        if not ok:
-            raise ValueError(
-                f"{name}: {arg} must have shape (batch, L, N) = {(batch, length, n)} or "
-                f"(batch, L, groups, N) = ({batch}, {length}, groups, {n}) with groups "
-                f"dividing dim = {dim}, got {shape_str(value)}")
-        g = 1 if len(shape) == 3 else shape[2]
-        if groups is not None and g != groups:
-            raise ValueError(f"{name}: B and C must have the same number of groups, got "
-                             f"{shape_str(B)} and {shape_str(C)}")
-        groups = g
+    groups = check_grouped_bc(name, B, C, batch, length, n, dim, "dim")
     for arg, value in [("D", D), ("delta_bias", delta_bias)]:
         if value is not None and jnp.shape(value) != (dim,):
             raise ValueError(f"{name}: {arg} must have shape (dim,) = ({dim},), got "

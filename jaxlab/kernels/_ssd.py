@@ -13,7 +13,8 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import shape_str
+from .._checks import check_real_floating, shape_str
+from ._checks import check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan import _from_chunks, _pad_time, _to_chunks
 from ._ssd_pallas import ssd_pallas, vmem_bytes
@@ -30,11 +31,8 @@ _HIGHEST = lax.Precision.HIGHEST
 def _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state):
     """Static checks; returns (batch, L, heads, head_dim, groups, N)."""
     name = "ssd_scan"
-    for arg, value in [("x", x), ("dt", dt), ("A", A), ("B", B), ("C", C), ("D", D),
-                       ("z", z), ("dt_bias", dt_bias), ("initial_state", initial_state)]:
-        if value is not None and not jnp.issubdtype(jnp.result_type(value), jnp.floating):
-            raise TypeError(f"{name}: {arg} must have a real floating dtype, got "
-                            f"{jnp.result_type(value)}")
+    check_real_floating(name, x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias,
+                        initial_state=initial_state)
     if jnp.ndim(x) != 4:
         raise ValueError(f"{name}: x must have shape (batch, L, heads, head_dim), got "
                          f"{shape_str(x)}")
@@ -50,22 +48,7 @@ def _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state):
         raise ValueError(f"{name}: B must have shape (batch, L, N) or (batch, L, groups, N), "
                          f"got {shape_str(B)}")
     n = jnp.shape(B)[-1]
-    groups = None
-    for arg, value in [("B", B), ("C", C)]:
-        shape = jnp.shape(value)
-        ok = (len(shape) == 3 and shape == (batch, length, n)) or (
-            len(shape) == 4 and shape[:2] == (batch, length) and shape[3] == n
-            and shape[2] > 0 and heads % shape[2] == 0)
-        if not ok:
-            raise ValueError(
-                f"{name}: {arg} must have shape (batch, L, N) = {(batch, length, n)} or "
-                f"(batch, L, groups, N) = ({batch}, {length}, groups, {n}) with groups "
-                f"dividing heads = {heads}, got {shape_str(value)}")
-        g = 1 if len(shape) == 3 else shape[2]
-        if groups is not None and g != groups:
-            raise ValueError(f"{name}: B and C must have the same number of groups, got "
-                             f"{shape_str(B)} and {shape_str(C)}")
-        groups = g
+    groups = check_grouped_bc(name, B, C, batch, length, n, heads, "heads")
     if z is not None and jnp.shape(z) != jnp.shape(x):
         raise ValueError(f"{name}: z must have the shape of x, (batch, L, heads, head_dim) = "
                          f"{jnp.shape(x)}, got {shape_str(z)}")

@@ -12,6 +12,8 @@ from jax.test_util import check_grads
 
 from jaxlab.kernels import _attention as at
 from jaxlab.kernels import attention
+from tests._x64 import x64
+from tests.kernels._helpers import assert_close, outputs_and_grads
 
 # (batch, Lq, Lk, heads, kv_heads, head_dim, causal, mask, bias). L = 1; Lq ≠ Lk, neither a
 # multiple of a block; grouped-query attention; causal, a boolean mask with one query whose
@@ -84,16 +86,7 @@ def run_with_grads(fn, x):
     names = diff_names(x)
     w = jnp.asarray(np.random.default_rng(7).normal(size=x["q"].shape), x["q"].dtype)
 
-    @jax.jit
-    def value_and_grads(*values):
-        def loss(*values):
-            o = fn(**{**x, **dict(zip(names, values, strict=True))})
-            return jnp.sum(w * o), o
-
-        return jax.grad(loss, argnums=tuple(range(len(names))), has_aux=True)(*values)
-
-    g, o = value_and_grads(*(x[k] for k in names))
-    return o, dict(zip(names, g, strict=True))
+    return outputs_and_grads(lambda x: fn(**x), x, names, w)
 
 
 def public(impl):
@@ -101,21 +94,11 @@ def public(impl):
                                                          causal=causal, impl=impl)
 
 
-def assert_close(got, want, rtol):
-    want = np.asarray(want, np.float64)
-    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=rtol,
-                               atol=rtol * max(np.abs(want).max(), 1e-30))
-
-
 @pytest.fixture(scope="module")
 def references():
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with x64():
         return {name: (make_inputs(*c), *run_with_grads(public("reference"), make_inputs(*c)))
                 for name, c in CASES.items()}
-    finally:
-        jax.config.update("jax_enable_x64", previous)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -10,6 +10,13 @@ from jax.test_util import check_grads
 
 from jaxlab.kernels import _selective_scan as ss
 from jaxlab.kernels import selective_scan
+from tests._x64 import x64
+from tests.kernels._helpers import (
+    assert_close,
+    assert_scan_matches,
+    outputs_and_grads,
+    to_float32,
+)
 
 XLA_IMPLS = ["scan", "associative", "chunked"]
 ARGS = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias", "initial_state")
@@ -92,38 +99,18 @@ def run_with_grads(impl, inputs, softplus):
     wy = jnp.asarray(rng.normal(size=y_shape), inputs["u"].dtype)
     wh = jnp.asarray(rng.normal(size=h_shape), inputs["u"].dtype)
 
-    @jax.jit
-    def value_and_grads(*values):
-        def loss(*values):
-            y, h = run(impl, {**inputs, **dict(zip(names, values, strict=True))}, softplus)
-            return jnp.sum(wy * y) + jnp.sum(wh * h), (y, h)
-
-        return jax.grad(loss, argnums=tuple(range(len(names))), has_aux=True)(*values)
-
-    g, out = value_and_grads(*(inputs[k] for k in names))
-    return out, dict(zip(names, g, strict=True))
-
-
-def assert_close(got, want, rtol):
-    """rtol relative to each array's largest entry (entries near 0 get the same slack)."""
-    want = np.asarray(want, np.float64)
-    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=rtol,
-                               atol=rtol * max(np.abs(want).max(), 1e-30))
+    return outputs_and_grads(lambda x: run(impl, x, softplus), inputs, names, (wy, wh))
 
 
 @pytest.fixture(scope="module")
 def references():
     """float64 reference outputs and gradients for every case (computed once)."""
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with x64():
         out = {}
         for name, (b, L, d, n, g, extras, sp) in CASES.items():
             inputs = make_inputs(b, L, d, n, g, extras)
             out[name] = (inputs, *run_with_grads("reference", inputs, sp))
         return out
-    finally:
-        jax.config.update("jax_enable_x64", previous)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -152,25 +139,15 @@ def test_float64_matches_reference(float64, references, impl, case):
     inputs, (y_ref, h_ref), g_ref = references[case]
     softplus = CASES[case][-1]
     (y, h), g = run_with_grads(impl, inputs, softplus)
-    assert y.dtype == jnp.float64 and h.dtype == jnp.float64
-    assert_close(y, y_ref, 1e-12)
-    assert_close(h, h_ref, 1e-12)
-    for k in g_ref:
-        assert_close(g[k], g_ref[k], 1e-11)
-
-
-def to_float32(inputs):
-    return {k: None if v is None else jnp.asarray(v, jnp.float32) for k, v in inputs.items()}
+    assert_scan_matches(((y, h), g), ((y_ref, h_ref), g_ref), jnp.float64, 1e-12, 1e-11)
 
 
 @pytest.mark.parametrize(("impl", "case"), [
     *((i, "L70-grouped-all") for i in ("reference", *XLA_IMPLS)), ("pallas", "L21-grouped-all")])
 def test_float32_matches_float64_reference(references, impl, case):
     inputs64, (y_ref, h_ref), _ = references[case]
-    y, h = run(impl, to_float32(inputs64), True)
-    assert y.dtype == jnp.float32 and h.dtype == jnp.float32
-    assert_close(y, y_ref, 1e-5)
-    assert_close(h, h_ref, 1e-5)
+    assert_scan_matches((run(impl, to_float32(inputs64), True), {}), ((y_ref, h_ref), {}),
+                        jnp.float32, 1e-5)
 
 
 # Each gradient check is one XLA compilation of a few seconds: the default suite checks the
