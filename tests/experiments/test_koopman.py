@@ -1,5 +1,6 @@
 """koopman-duffing, koopman-pendulum and koopman-lorenz-delay in small configurations."""
 
+import itertools
 import math
 
 import pytest
@@ -17,6 +18,11 @@ def test_duffing_edmd_residuals_stay_large_and_spurious_ones_are_flagged(tmp_pat
         # EDMD's maximal residual is O(1) at every size: no per-eigenvalue guarantee.
         assert min(m[f"{tag}_edmd_max_residual"]) > 0.5
         assert all(c > 0 and math.isfinite(c) for c in m[f"{tag}_certificate"])
+        # Nested dictionaries: on the finally verified set the bound max τ_N can only fall
+        # as N grows, and at the largest N it is that run's certificate.
+        bound = m[f"{tag}_final_set_bound"]
+        assert all(b2 <= b1 * (1 + 1e-9) for b1, b2 in itertools.pairwise(bound))
+        assert bound[-1] == pytest.approx(m[f"{tag}_certificate"][-1], rel=1e-6)
     # α = 0: eigenvalues inside the disc are spurious and carry large residuals.
     assert min(m["alpha_0_inside_disc_min_residual"]) > 0.1
     assert (tmp_path / "duffing_certificates.png").stat().st_size > 0
