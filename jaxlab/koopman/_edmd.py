@@ -136,6 +136,21 @@ def _weighted_svd(dictionary, x, y, w):
     return u, s, vh, py
 
 
+@eqx.filter_jit
+def _symmetric_svd(dictionary, x, y, w):
+    """`_weighted_svd` when Ψ_X is symmetric (kernel features at the data themselves, uniform
+    weights): one `eigh` of Ψ_X = QΛQᵀ gives the SVD UΣVᵀ with Σ = |Λ|, V = Q, U = Q·sign(Λ),
+    several times cheaper than a general SVD on CPU."""
+    sw = jnp.sqrt(w)[:, None]
+    px = dictionary(x)
+    lam, q = jnp.linalg.eigh(0.5 * (px + px.T))
+    order = jnp.argsort(-jnp.abs(lam), stable=True)
+    lam, q = lam[order], q[:, order]
+    s = jnp.abs(lam) * sw[0, 0]
+    u = q * jnp.where(lam >= 0, 1.0, -1.0).astype(q.dtype)[None, :]
+    return u, s, q.T, sw * dictionary(y)
+
+
 def _choose_rank(owner, s, rank, rcond, m, n):
     limit = min(m, n)
     if rank is not None:
@@ -228,10 +243,15 @@ def edmd(x: Inexact[ArrayLike, "m d"], y: Inexact[ArrayLike, "m d"],
     dictionary = Identity(d) if dictionary is None else dictionary
     _check_dictionary("edmd", dictionary, d)
     w = _check_weights("edmd", weights, m, x.dtype)
+    return _fit("edmd", _weighted_svd, dictionary, x, y, w, rank, rcond)
+
+
+def _fit(owner, factor, dictionary, x, y, w, rank, rcond):
+    """EDMD from a factorisation √WΨ_X = UΣV* (`factor` returns U, Σ, V*, √WΨ_Y)."""
     if rcond is None:
         rcond = 1e-12 if jnp.finfo(x.dtype).bits == 64 else 1e-6
-    u, s, vh, py = _weighted_svd(dictionary, x, y, w)
-    r = _choose_rank("edmd", s, rank, rcond, m, dictionary.num_features)
+    u, s, vh, py = factor(dictionary, x, y, w)
+    r = _choose_rank(owner, s, rank, rcond, x.shape[0], dictionary.num_features)
     sw = jnp.sqrt(w)[:, None]
     out = _galerkin(u, s, vh, py, x, sw, r)
     return KoopmanResult(*out, singular_values=s, dictionary=dictionary, rank=r)
@@ -315,7 +335,9 @@ def kernel_edmd(x: Float[ArrayLike, "m d"], y: Float[ArrayLike, "m d"],
     (2015) is, up to similarity, EDMD with the features ψ_i = k(·, x_i) truncated to the
     leading singular directions — which is how it is computed here, so eigenvalues come with
     ResDMD residuals. `landmarks=n` (an int) uses n k-means centres of x instead of all m
-    points (Nyström), so the cost is O(m n²) instead of O(m³).
+    points (Nyström), so the cost is O(m n²) instead of O(m³). With all m points and uniform
+    weights the symmetric k(X, X) = QΛQᵀ is factored by one `eigh` (its SVD is |Λ| with
+    U = Q·sign Λ), which on CPU is ~3× faster than the general SVD taken otherwise.
 
     Residuals on the training data are optimistic when the number of landmarks is close to
     m (the dictionary interpolates the data); compute them on fresh pairs with `resdmd`.
@@ -365,7 +387,12 @@ def kernel_edmd(x: Float[ArrayLike, "m d"], y: Float[ArrayLike, "m d"],
         raise ValueError(f"kernel_edmd: lengthscale must be positive, got {lengthscale!r}")
     features = KernelFeatures(z, jnp.asarray(lengthscale, x.dtype), kernel, degree,
                               float(offset))
-    return edmd(x, y, features, weights=weights, rank=rank, rcond=rcond)
+    if landmarks is not None or weights is not None:
+        return edmd(x, y, features, weights=weights, rank=rank, rcond=rcond)
+    # Exact kernel EDMD with uniform weights: Ψ_X = k(X, X) is symmetric, so its SVD comes
+    # from one `eigh` (as kernel methods usually factor the Gram matrix).
+    w = _check_weights("kernel_edmd", None, x.shape[0], x.dtype)
+    return _fit("kernel_edmd", _symmetric_svd, features, x, y, w, rank, rcond)
 
 
 # ----------------------------------------------------------------------------- after the fit

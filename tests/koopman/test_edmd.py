@@ -122,6 +122,27 @@ def test_kernel_edmd_equals_williams_formula(float64):
     assert isinstance(res.dictionary, kp.KernelFeatures) and res.rank == 12
 
 
+@pytest.mark.parametrize(("kernel", "rank"), [("gaussian", 15), ("polynomial", None)])
+def test_exact_kernel_edmd_eigh_path_equals_general_svd(float64, kernel, rank):
+    # kernel_edmd factors the symmetric k(X, X) with eigh; edmd on the same features takes a
+    # general SVD. Same eigenvalues, residuals and τ (the polynomial Gram is rank-deficient:
+    # its eigenvalues below the cut-off come with either sign).
+    x, y = _nonlinear_pairs(m=150, seed=8)
+    res = kp.kernel_edmd(x, y, kernel, lengthscale=0.8, rank=rank)
+    ref = kp.edmd(x, y, res.dictionary, rank=rank)
+    assert res.rank == ref.rank
+    np.testing.assert_allclose(np.asarray(res.singular_values)[: res.rank],
+                               np.asarray(ref.singular_values)[: ref.rank], rtol=1e-10)
+    order = lambda r: np.argsort(np.round(np.asarray(r.eigenvalues), 8), kind="stable")
+    np.testing.assert_allclose(np.asarray(res.eigenvalues)[order(res)],
+                               np.asarray(ref.eigenvalues)[order(ref)], atol=1e-9)
+    np.testing.assert_allclose(np.sort(np.asarray(res.residuals)),
+                               np.sort(np.asarray(ref.residuals)), atol=1e-9)
+    z = jnp.asarray([0.5 + 0.1j, -0.3 + 0.4j, 0.9 + 0.0j])
+    np.testing.assert_allclose(kp.pseudospectrum(res, z), kp.pseudospectrum(ref, z),
+                               rtol=1e-8, atol=1e-12)
+
+
 def test_polynomial_kernel_spans_quadratics_of_a_linear_map(float64):
     x, y = _linear_pairs(m=200)
     res = kp.kernel_edmd(x, y, "polynomial", degree=2, lengthscale=1.0)
