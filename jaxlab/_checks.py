@@ -23,12 +23,8 @@ def shape_str(x) -> str:
 
 
 def check_real_floating(name: str, **arrays) -> None:
-    """Raise TypeError naming the argument if any non-None array is not a real floating dtype.
-
-    Args:
-        name: the public function, prefixed to the message.
-        **arrays: argument name -> array (or None, skipped).
-    """
+    """Raise `TypeError` naming the argument if any array given (None entries are skipped)
+    is not of a real floating dtype; `name` (the public function) prefixes the message."""
     for arg, value in arrays.items():
         if value is None:
             continue

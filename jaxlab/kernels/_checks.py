@@ -6,15 +6,9 @@ from .._checks import shape_str
 
 
 def check_grouped_bc(name, B, C, batch, length, n, channels, channel_name) -> int:
-    """Check B and C are (batch, L, N) or (batch, L, groups, N) with groups dividing the
-    channel count, and that both have the same number of groups.
-
-    Returns:
-        The number of groups (1 for the ungrouped layout).
-
-    Raises:
-        ValueError: naming B or C, the wanted shape and the shape given.
-    """
+    """Check that B and C are (batch, L, N) or (batch, L, groups, N) with groups dividing the
+    channel count, both with the same number of groups; return that number (1 when
+    ungrouped). Raises `ValueError` naming B or C, the shape wanted and the shape given."""
     groups = None
     for arg, value in [("B", B), ("C", C)]:
         shape = jnp.shape(value)
