@@ -11,13 +11,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
-from tests._x64 import x64  # noqa: E402
-
 
 @pytest.fixture
 def float64():
     """Run the test body with 64-bit floats enabled, restoring the previous setting after."""
-    with x64():
+    with jax.enable_x64(True):
         yield
 
 

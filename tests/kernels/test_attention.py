@@ -12,7 +12,6 @@ from jax.test_util import check_grads
 
 from jaxlab.kernels import _attention as at
 from jaxlab.kernels import attention
-from tests._x64 import x64
 from tests.kernels._helpers import assert_close, outputs_and_grads
 
 # (batch, Lq, Lk, heads, kv_heads, head_dim, causal, mask, bias). L = 1; Lq ≠ Lk, neither a
@@ -96,7 +95,7 @@ def public(impl):
 
 @pytest.fixture(scope="module")
 def references():
-    with x64():
+    with jax.enable_x64(True):
         return {name: (make_inputs(*c), *run_with_grads(public("reference"), make_inputs(*c)))
                 for name, c in CASES.items()}
 

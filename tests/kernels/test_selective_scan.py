@@ -10,7 +10,6 @@ from jax.test_util import check_grads
 
 from jaxlab.kernels import _selective_scan as ss
 from jaxlab.kernels import selective_scan
-from tests._x64 import x64
 from tests.kernels._helpers import (
     assert_close,
     assert_scan_matches,
@@ -105,7 +104,7 @@ def run_with_grads(impl, inputs, softplus):
 @pytest.fixture(scope="module")
 def references():
     """float64 reference outputs and gradients for every case (computed once)."""
-    with x64():
+    with jax.enable_x64(True):
         out = {}
         for name, (b, L, d, n, g, extras, sp) in CASES.items():
             inputs = make_inputs(b, L, d, n, g, extras)

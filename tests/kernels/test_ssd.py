@@ -11,7 +11,6 @@ import pytest
 from jax.test_util import check_grads
 
 from jaxlab.kernels import _ssd, selective_scan, ssd_scan
-from tests._x64 import x64
 from tests.kernels._helpers import (
     assert_close,
     assert_scan_matches,
@@ -99,7 +98,7 @@ def run_with_grads(impl, inputs, softplus):
 
 @pytest.fixture(scope="module")
 def references():
-    with x64():
+    with jax.enable_x64(True):
         return {name: (make_inputs(*c[:-1]),
                        *run_with_grads("reference", make_inputs(*c[:-1]), c[-1]))
                 for name, c in CASES.items()}

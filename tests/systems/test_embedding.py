@@ -27,15 +27,11 @@ LORENZ_N = 4000
 def lorenz_x():
     """The Lorenz x-series in float64: 4000 samples at dt = 0.02 (80 time units, ~50 turns
     around the wings) after a transient of 30 time units."""
-    previous = jax.config.read("jax_enable_x64")
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with jax.enable_x64(True):
         transient = 1500
         ts = jnp.arange(transient + LORENZ_N, dtype=jnp.float64) * LORENZ_DT
         traj = integrate(Lorenz(), jnp.asarray(Lorenz.default_ic, jnp.float64), ts)
         return np.asarray(traj.ys[transient:, 0])
-    finally:
-        jax.config.update("jax_enable_x64", previous)
 
 
 def henon_x(n, dtype=jnp.float64):
