@@ -47,12 +47,19 @@ class AbstractDictionary(eqx.Module):
         _check_dim(type(self).__name__, x, self.dim)
         if not jnp.issubdtype(x.dtype, jnp.inexact):
             x = x.astype(jnp.result_type(float))
-        flat = x.reshape(-1, self.dim)
-        out = jax.vmap(self.features)(flat)
-        return out.reshape(*x.shape[:-1], out.shape[-1])
+        return _evaluate(self, x)
 
     def __add__(self, other: "AbstractDictionary") -> "Concatenate":
         return Concatenate(self, other)
+
+
+@eqx.filter_jit
+def _evaluate(dictionary: AbstractDictionary, x):
+    # One compiled program per dictionary structure and input shape: evaluated eagerly, the
+    # vmapped features would dispatch (and compile) every primitive separately.
+    flat = x.reshape(-1, dictionary.dim)
+    out = jax.vmap(dictionary.features)(flat)
+    return out.reshape(*x.shape[:-1], out.shape[-1])
 
 
 class Identity(AbstractDictionary):

@@ -123,7 +123,8 @@ def _radial_cdf(kernel, d):
 
 
 @pytest.mark.parametrize("kernel", sorted(KERNELS))
-@pytest.mark.parametrize("d", [1, 3, 10])
+# d = 10 (the same sampler code at a larger dimension) is `slow`.
+@pytest.mark.parametrize("d", [1, 3, pytest.param(10, marks=pytest.mark.slow)])
 def test_kernel_sampler_radius(kernel, d, float64):
     k = KERNELS[kernel]()
     n = 5000  # as many draws as test_sample_matches_kde_cdf_1d: its d = 1 samplers compile once

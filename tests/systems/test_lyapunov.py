@@ -43,6 +43,7 @@ def test_lorenz_sum_tracks_parameters(float64):
     np.testing.assert_allclose(float(res.exponents.sum()), -(16.0 + 1.0 + 4.0), atol=1e-6)
 
 
+@pytest.mark.slow  # a second published spectrum; Lorenz (float64) and Hénon run by default
 def test_rossler_float64(float64):
     # Rössler's λ1 converges slowly: single runs of T = 10^4 spread by about ±2% around
     # Sprott's 0.0714 (measured), so the mean of four independent runs is tested at 3%.
