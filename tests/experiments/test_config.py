@@ -38,7 +38,7 @@ def test_overrides_parse_by_type():
     [
         ({"ensemble": 0}, r"LorenzLyapunovConfig\.ensemble must be a positive int, got 0"),
         ({"ensemble": 2.5}, r"ensemble must be int, got 2\.5"),
-        ({"interval": 5.0}, r"interval must be in \(0, 2\]"),
+        ({"interval": 5.0}, r"interval must be None or in \(0, 2\]"),
         ({"precision": "half"}, "precision must be 'float32' or 'float64', got 'half'"),
         ({"rtol": -1.0}, "rtol must be positive or None"),
         ({"sigma": "ten"}, "sigma must be float"),
@@ -52,3 +52,11 @@ def test_validation_names_the_field(kwargs, message, user_errors):
 def test_unknown_field_suggests():
     with pytest.raises(ConfigError, match="did you mean 'interval'"):
         LorenzLyapunovConfig().replace(intervals=3)
+
+
+def test_lorenz_qr_interval_default_depends_on_precision():
+    # float32's collapse margin ln(1/(1000 eps)) ≈ 9 needs a shorter QR interval than float64's.
+    assert LorenzLyapunovConfig().qr_interval == 0.3
+    assert LorenzLyapunovConfig(precision="float32").qr_interval == 0.1
+    assert LorenzLyapunovConfig(precision="float32", interval=0.25).qr_interval == 0.25
+    assert LorenzLyapunovConfig().replace(interval=0.2).qr_interval == 0.2
