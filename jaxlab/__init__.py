@@ -10,12 +10,13 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("distrl", "experiments", "kde", "kernels", "koopman", "nn", "parallel",
+_SUBPACKAGES = ("de", "distrl", "experiments", "kde", "kernels", "koopman", "nn", "parallel",
                 "systems", "train")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 
 if TYPE_CHECKING:
+    from . import de as de
     from . import distrl as distrl
     from . import experiments as experiments
     from . import kde as kde

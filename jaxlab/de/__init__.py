@@ -1,0 +1,20 @@
+"""Neural differential equations on diffrax: neural ODEs, CDEs for irregular data, neural SDEs.
+
+diffrax supplies the solvers, adjoints, Brownian motion and interpolation; this subpackage
+supplies the models (final `eqx.Module`s with MLP vector fields by default), the control
+paths that turn irregular, partially observed series into CDE controls (NaN = missing,
+forward fill, observation counts), and checks on their inputs.
+
+**References:** Kidger, *On Neural Differential Equations* (doctoral thesis, Oxford, 2022);
+Chen et al., *Neural Ordinary Differential Equations* (NeurIPS 2018); Kidger et al., *Neural
+Controlled Differential Equations for Irregular Time Series* (NeurIPS 2020); Kidger et al.,
+*Neural SDEs as Infinite-Dimensional GANs* (ICML 2021).
+"""
+
+from ._cde import NeuralCDE as NeuralCDE
+from ._cde import control_path as control_path
+from ._cde import path_channels as path_channels
+from ._fields import MLPField as MLPField
+from ._fields import lipswish as lipswish
+from ._ode import NeuralODE as NeuralODE
+from ._sde import NeuralSDE as NeuralSDE

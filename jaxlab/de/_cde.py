@@ -1,0 +1,188 @@
+"""Neural CDEs on irregular, partially observed time series: control paths and the model."""
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
+
+from .._checks import check_real_floating, shape_str
+from ._fields import MLPField
+from ._ode import check_times, default_adjoint
+
+INTERPOLATIONS = ("hermite", "linear", "rectilinear")
+
+
+def path_channels(data_channels: int, observation_counts: bool = True) -> int:
+    """The number of channels of `control_path` for `data_channels` observed channels: time,
+    the (forward-filled) values and, with `observation_counts`, one cumulative count per
+    channel."""
+    return 1 + data_channels * (2 if observation_counts else 1)
+
+
+def _fill_forward(xs, observed):
+    # Carry the last observed value of each channel forward; before a channel's first
+    # observation use that first observation (0 for a channel never observed).
+    first_index = jnp.argmax(observed, axis=0)
+    first = jnp.where(jnp.any(observed, axis=0),
+                      jnp.take_along_axis(xs, first_index[None], axis=0)[0], 0.0)
+    first = jnp.where(jnp.isfinite(first), first, 0.0)
+
+    def step(last, row):
+        x, seen = row
+        new = jnp.where(seen, x, last)
+        return new, new
+
+    _, filled = jax.lax.scan(step, first.astype(xs.dtype), (xs, observed))
+    return filled
+
+
+def control_path(ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T c"], *,
+                 mask: Bool[ArrayLike, "T c"] | None = None, interpolation: str = "hermite",
+                 observation_counts: bool = True) -> diffrax.AbstractPath:
+    """A continuous control path X from irregular, partially observed data (t_i, x_i).
+
+    Missing observations are NaN in `xs` (or `False` in `mask`); they are filled forward
+    (causally: a value is never informed by the future) and, with `observation_counts`, each
+    channel gets a companion channel counting its observations so far, so that the model can
+    tell "missing" from "unchanged" (Kidger 2022, §3.3). Time is the first channel, which makes
+    the CDE sensitive to the sampling times. NaNs never reach the path: a NaN in an
+    observation is a missing value, not a number.
+
+    **Arguments:**
+
+    - `ts`: observation times, shape `(T,)`, strictly increasing.
+    - `xs`: observations, shape `(T, c)`; NaN marks a missing value. (For series of different
+      lengths, pad the end of `xs` with NaN: the value channels are then held constant.)
+    - `mask`: optional, shape `(T, c)`; `False` marks a missing value (combined with NaNs).
+    - `interpolation`: `"hermite"` (cubic Hermite with backward differences: C¹ and causal,
+      the default), `"linear"` (causal only at the knots) or `"rectilinear"` (update time,
+      then values: causal; the path is parametrised by its knot index, 0 … 2T − 2).
+
+    **Returns:** a diffrax path whose `evaluate(t)` has shape `(path_channels(c,
+    observation_counts),)`, usable as the control of `NeuralCDE` or `diffrax.ControlTerm`.
+
+    **Raises:** `ValueError` if `ts` is not 1-D with T ≥ 2, `xs` is not `(T, c)`, `mask` does
+    not match `xs`, or `interpolation` is unknown.
+    """
+    ts = check_times("control_path", ts)
+    xs = jnp.asarray(xs)
+    if xs.ndim != 2 or xs.shape[0] != ts.shape[0] or xs.shape[1] < 1:
+        raise ValueError(f"control_path: xs must have shape (T, c) = ({ts.shape[0]}, c) with "
+                         f"T the length of ts and c >= 1 channels, got shape {shape_str(xs)}")
+    check_real_floating("control_path", xs=xs)
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"control_path: interpolation must be one of {INTERPOLATIONS}, got "
+                         f"{interpolation!r}")
+    observed = jnp.isfinite(xs)
+    if mask is not None:
+        mask = jnp.asarray(mask)
+        if mask.shape != xs.shape:
+            raise ValueError(f"control_path: mask must have the shape of xs {shape_str(xs)}, "
+                             f"got shape {shape_str(mask)}")
+        observed = observed & mask.astype(bool)
+    ts = ts.astype(xs.dtype)
+    channels = [ts[:, None], _fill_forward(xs, observed)]
+    if observation_counts:
+        channels.append(jnp.cumsum(observed, axis=0).astype(xs.dtype))
+    ys = jnp.concatenate(channels, axis=1)
+    if interpolation == "hermite":
+        return diffrax.CubicInterpolation(ts, diffrax.backward_hermite_coefficients(ts, ys))
+    if interpolation == "linear":
+        return diffrax.LinearInterpolation(ts, ys)
+    _, values = diffrax.rectilinear_interpolation(ts, ys)
+    return diffrax.LinearInterpolation(jnp.arange(values.shape[0], dtype=xs.dtype), values)
+
+
+class NeuralCDE(eqx.Module):
+    """A neural controlled differential equation z_t = z₀ + ∫ f_θ(z_s) dX_s with readout.
+
+    z₀ = ζ_θ(X_{t₀}) (a linear read-in of the path's first value), f_θ: ℝ^hidden →
+    ℝ^{hidden × channels} an MLP with tanh output, and the output ℓ_θ(z_T) a linear readout of
+    the final state. The path X is any diffrax path (e.g. from `control_path`), so the model
+    reads irregular and partially observed series, and is the continuous-time analogue of an
+    RNN.
+
+    **Arguments:** `channels` (of the control path: `path_channels(c)` for `control_path`
+    data with c channels), `hidden_size`, `out_size`, `width`, `depth` (of the field MLP),
+    `solver` (default `Tsit5`), `stepsize_controller` (default `PIDController(rtol=1e-3,
+    atol=1e-6)`), `adjoint` (default `RecursiveCheckpointAdjoint()`; `BacksolveAdjoint()` and
+    `DirectAdjoint()` also work), `dt0` (`None`: chosen by the controller), `max_steps`, `key`.
+
+    **Reference:** Kidger, Morrill, Foster & Lyons, *Neural Controlled Differential Equations
+    for Irregular Time Series* (NeurIPS 2020); Kidger (2022), §3.
+    """
+
+    initial: eqx.nn.Linear
+    field: MLPField
+    readout: eqx.nn.Linear
+    channels: int = eqx.field(static=True)
+    hidden_size: int = eqx.field(static=True)
+    solver: diffrax.AbstractSolver
+    stepsize_controller: diffrax.AbstractStepSizeController
+    adjoint: diffrax.AbstractAdjoint
+    dt0: float | None = eqx.field(static=True)
+    max_steps: int = eqx.field(static=True)
+
+    def __init__(self, channels: int, hidden_size: int, out_size: int, *, width: int = 32,
+                 depth: int = 2, solver: diffrax.AbstractSolver | None = None,
+                 stepsize_controller: diffrax.AbstractStepSizeController | None = None,
+                 adjoint: diffrax.AbstractAdjoint | None = None, dt0: float | None = None,
+                 max_steps: int = 4096, key: PRNGKeyArray):
+        for name, value in (("channels", channels), ("hidden_size", hidden_size),
+                            ("out_size", out_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"NeuralCDE: {name} must be a positive int, got {value!r}")
+        k1, k2, k3 = jax.random.split(key, 3)
+        self.initial = eqx.nn.Linear(channels, hidden_size, key=k1)
+        self.field = MLPField(hidden_size, (hidden_size, channels), width=width, depth=depth,
+                              final_activation=jnp.tanh, use_time=False, key=k2)
+        self.readout = eqx.nn.Linear(hidden_size, out_size, key=k3)
+        self.channels = channels
+        self.hidden_size = hidden_size
+        self.solver = diffrax.Tsit5() if solver is None else solver
+        self.stepsize_controller = (diffrax.PIDController(rtol=1e-3, atol=1e-6)
+                                    if stepsize_controller is None else stepsize_controller)
+        self.adjoint = default_adjoint(adjoint)
+        self.dt0 = dt0
+        self.max_steps = max_steps
+
+    def _check(self, path):
+        if not isinstance(path, diffrax.AbstractPath):
+            raise TypeError(f"NeuralCDE: path must be a diffrax path (e.g. from "
+                            f"jaxlab.de.control_path), got {type(path).__name__}")
+        shape = jax.eval_shape(path.evaluate, path.t0).shape
+        if shape != (self.channels,):
+            raise ValueError(f"NeuralCDE: path must have {self.channels} channels (shape "
+                             f"({self.channels},) at each time), got shape {shape}")
+
+    def solve(self, path: diffrax.AbstractPath, ts: Float[ArrayLike, " S"] | None = None, *,
+              throw: bool = True) -> diffrax.Solution:
+        """The hidden state z as a diffrax `Solution`, saved at `ts` (default: only at the
+        path's final time)."""
+        self._check(path)
+        x0 = path.evaluate(path.t0)
+        z0 = self.initial(x0)
+        saveat = diffrax.SaveAt(t1=True) if ts is None else diffrax.SaveAt(ts=jnp.asarray(ts))
+        term = diffrax.ControlTerm(self.field, path).to_ode()
+        controller = self.stepsize_controller
+        if isinstance(controller, diffrax.AbstractAdaptiveStepSizeController):
+            # Step onto the knots of an interpolated control: dX/dt jumps there (linear) or
+            # has a kink in its derivative (Hermite), which an error estimate straddling a
+            # knot mistakes for stiffness.
+            if isinstance(path, diffrax.LinearInterpolation):
+                controller = diffrax.ClipStepSizeController(controller, jump_ts=path.ts)
+            elif isinstance(path, diffrax.CubicInterpolation):
+                controller = diffrax.ClipStepSizeController(controller, step_ts=path.ts)
+        return diffrax.diffeqsolve(term, self.solver, path.t0, path.t1, self.dt0, z0,
+                                   saveat=saveat, stepsize_controller=controller,
+                                   adjoint=self.adjoint, max_steps=self.max_steps, throw=throw)
+
+    def __call__(self, path: diffrax.AbstractPath) -> Float[Array, " out"]:
+        """The readout of the final hidden state, shape `(out_size,)`."""
+        return self.readout(self.solve(path).ys[-1])
+
+    def evolving(self, path: diffrax.AbstractPath,
+                 ts: Float[ArrayLike, " S"]) -> Float[Array, "S out"]:
+        """The readout at every time of `ts` (online prediction), shape `(S, out_size)`."""
+        return jax.vmap(self.readout)(self.solve(path, ts).ys)
