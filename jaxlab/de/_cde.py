@@ -8,7 +8,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
 from .._checks import check_real_floating, shape_str
 from ._fields import MLPField
-from ._ode import check_times, default_adjoint
+from ._ode import check_times, ode_defaults
 
 INTERPOLATIONS = ("hermite", "linear", "rectilinear")
 
@@ -140,10 +140,8 @@ class NeuralCDE(eqx.Module):
         self.readout = eqx.nn.Linear(hidden_size, out_size, key=k3)
         self.channels = channels
         self.hidden_size = hidden_size
-        self.solver = diffrax.Tsit5() if solver is None else solver
-        self.stepsize_controller = (diffrax.PIDController(rtol=1e-3, atol=1e-6)
-                                    if stepsize_controller is None else stepsize_controller)
-        self.adjoint = default_adjoint(adjoint)
+        self.solver, self.stepsize_controller, self.adjoint = ode_defaults(
+            solver, stepsize_controller, adjoint)
         self.dt0 = dt0
         self.max_steps = max_steps
 

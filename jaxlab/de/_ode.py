@@ -24,6 +24,24 @@ def default_adjoint(adjoint):
     return diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint
 
 
+def ode_defaults(solver, stepsize_controller, adjoint):
+    """The defaults of the adaptive models: Tsit5, PIDController(rtol=1e-3, atol=1e-6) and
+    RecursiveCheckpointAdjoint, for whichever of the three is None."""
+    return (diffrax.Tsit5() if solver is None else solver,
+            diffrax.PIDController(rtol=1e-3, atol=1e-6) if stepsize_controller is None
+            else stepsize_controller,
+            default_adjoint(adjoint))
+
+
+def check_state(owner: str, y0, size: int) -> Array:
+    """`y0` as a real floating array of shape `(size,)`, or a ValueError/TypeError naming it."""
+    y0 = jnp.asarray(y0)
+    if y0.shape != (size,):
+        raise ValueError(f"{owner}: y0 must have shape ({size},), got shape {shape_str(y0)}")
+    check_real_floating(owner, y0=y0)
+    return y0
+
+
 class NeuralODE(eqx.Module):
     """A neural ODE dz/dt = f_θ(t, z), z(t₀) = y0, saved at times `ts`.
 
@@ -65,10 +83,8 @@ class NeuralODE(eqx.Module):
             field = MLPField(size, (size,), width=width, depth=depth, key=key)
         self.field = field
         self.size = size
-        self.solver = diffrax.Tsit5() if solver is None else solver
-        self.stepsize_controller = (diffrax.PIDController(rtol=1e-3, atol=1e-6)
-                                    if stepsize_controller is None else stepsize_controller)
-        self.adjoint = default_adjoint(adjoint)
+        self.solver, self.stepsize_controller, self.adjoint = ode_defaults(
+            solver, stepsize_controller, adjoint)
         self.dt0 = dt0
         self.max_steps = max_steps
 
@@ -77,11 +93,7 @@ class NeuralODE(eqx.Module):
         """The diffrax `Solution` saved at `ts` (its `result` reports solver failure; with
         `throw=True` a failure raises)."""
         ts = check_times("NeuralODE", ts)
-        y0 = jnp.asarray(y0)
-        if y0.shape != (self.size,):
-            raise ValueError(f"NeuralODE: y0 must have shape ({self.size},), got shape "
-                             f"{shape_str(y0)}")
-        check_real_floating("NeuralODE", y0=y0)
+        y0 = check_state("NeuralODE", y0, self.size)
         return diffrax.diffeqsolve(
             diffrax.ODETerm(self.field), self.solver, ts[0], ts[-1], self.dt0, y0,
             saveat=diffrax.SaveAt(ts=ts), stepsize_controller=self.stepsize_controller,

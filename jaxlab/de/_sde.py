@@ -7,9 +7,8 @@ import jax.numpy as jnp
 import lineax as lx
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, shape_str
 from ._fields import MLPField, lipswish
-from ._ode import check_times, default_adjoint
+from ._ode import check_state, check_times, default_adjoint
 
 NOISES = ("diagonal", "general")
 INTERPRETATIONS = ("stratonovich", "ito")
@@ -126,11 +125,7 @@ class NeuralSDE(eqx.Module):
               key: PRNGKeyArray, throw: bool = True) -> diffrax.Solution:
         """The diffrax `Solution` saved at `ts`, driven by the Brownian motion of `key`."""
         ts = check_times("NeuralSDE", ts)
-        y0 = jnp.asarray(y0)
-        if y0.shape != (self.size,):
-            raise ValueError(f"NeuralSDE: y0 must have shape ({self.size},), got shape "
-                             f"{shape_str(y0)}")
-        check_real_floating("NeuralSDE", y0=y0)
+        y0 = check_state("NeuralSDE", y0, self.size)
         dtype = jnp.result_type(y0, ts)
         bm = diffrax.VirtualBrownianTree(ts[0], ts[-1], tol=self.dt0 / 2,
                                          shape=jax.ShapeDtypeStruct((self.noise_size,), dtype),

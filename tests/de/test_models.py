@@ -13,7 +13,7 @@ from jaxlab import de
 TIGHT = diffrax.PIDController(rtol=1e-10, atol=1e-10)
 
 
-def _directional_check(loss, model, key, *, rtol=1e-5, h=1e-6):
+def _assert_gradient_matches_differences(loss, model, key, *, rtol=1e-5, h=1e-6):
     """∇L·v by autodiff against the central difference (L(θ + hv) − L(θ − hv)) / 2h, for a
     random direction v over the model's floating-point parameters; returns the gradient as
     one flat vector."""
@@ -62,7 +62,7 @@ def test_neural_ode_gradients_every_adjoint(float64):
         def loss(m):
             return jnp.sum(m(ts, y0) ** 2)
 
-        grads[name] = _directional_check(loss, model, jax.random.key(1))
+        grads[name] = _assert_gradient_matches_differences(loss, model, jax.random.key(1))
     for name in ("direct", "backsolve"):
         _assert_same_gradient(grads["recursive"], grads[name], 1e-6)
 
@@ -111,7 +111,7 @@ def test_neural_cde_gradients_every_adjoint(interpolation, float64):
         def loss(m):
             return jnp.sum(m(path) ** 2)
 
-        grads[name] = _directional_check(loss, model, jax.random.key(3))
+        grads[name] = _assert_gradient_matches_differences(loss, model, jax.random.key(3))
     for name in ("direct", "backsolve"):
         _assert_same_gradient(grads["recursive"], grads[name], 1e-6)
 
@@ -209,7 +209,7 @@ def test_neural_sde_gradients_every_adjoint(noise, float64):
             def loss(m):
                 return jnp.sum(m(ts, y0, key=key) ** 2)
 
-            grads[type(solver).__name__, name] = _directional_check(loss, model,
+            grads[type(solver).__name__, name] = _assert_gradient_matches_differences(loss, model,
                                                                     jax.random.key(9))
     _assert_same_gradient(grads["ReversibleHeun", "recursive"],
                           grads["ReversibleHeun", "direct"], 1e-9)
@@ -224,7 +224,7 @@ def test_neural_sde_default_gradient(float64):
     # against finite differences on a fixed Brownian path.
     ts = jnp.linspace(0.0, 0.3, 4)
     model = de.NeuralSDE(2, width=8, depth=1, dt0=1e-2, key=jax.random.key(8))
-    _directional_check(lambda m: jnp.sum(m(ts, jnp.array([0.2, -0.1]),
+    _assert_gradient_matches_differences(lambda m: jnp.sum(m(ts, jnp.array([0.2, -0.1]),
                                            key=jax.random.key(7)) ** 2),
                        model, jax.random.key(9))
 
