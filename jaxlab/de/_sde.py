@@ -39,9 +39,9 @@ class NeuralSDE(eqx.Module):
     differentiate the discretisation itself, so they equal finite differences of the sampled
     path to rounding. `BacksolveAdjoint()` (Stratonovich only) solves the adjoint SDE
     backwards on the same Brownian path: O(1) memory, gradients of the continuous problem,
-    equal to the others up to the discretisation error (relative 1e-5 at dt0 = 1e-3 in the
-    tests). diffrax 0.7 gives wrong gradients for `BacksolveAdjoint` with `ReversibleHeun`
-    (measured 34–260% off), so that pair raises; and its `ReversibleHeun` still stores
+    equal to the others up to the discretisation error (≈ 5e-6 relative at dt0 = 1e-3; the
+    tests assert 1e-4). diffrax 0.7 gives wrong gradients for `BacksolveAdjoint` with
+    `ReversibleHeun` (measured 34–260% off), so that pair raises; and its `ReversibleHeun` stores
     checkpoints in the backward pass, so the algebraic reversibility is exact in the forward
     map but its memory saving is not realised.
 
