@@ -26,7 +26,6 @@ def _fill_forward(xs, observed):
     first_index = jnp.argmax(observed, axis=0)
     first = jnp.where(jnp.any(observed, axis=0),
                       jnp.take_along_axis(xs, first_index[None], axis=0)[0], 0.0)
-    first = jnp.where(jnp.isfinite(first), first, 0.0)
 
     def step(last, row):
         x, seen = row

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.linalg
 
 from jaxlab import de
 
@@ -79,8 +80,6 @@ def test_neural_ode_matches_a_known_field(float64):
     model = de.NeuralODE(2, field=Linear(a), stepsize_controller=TIGHT)
     ts = jnp.linspace(0.0, 2.0, 5)
     y0 = jnp.array([1.0, 0.0])
-    import scipy.linalg
-
     expected = np.stack([scipy.linalg.expm(np.asarray(a) * t) @ np.asarray(y0)
                          for t in np.asarray(ts)])
     np.testing.assert_allclose(model(ts, y0), expected, rtol=1e-8, atol=1e-10)
