@@ -16,5 +16,10 @@ from ._cde import control_path as control_path
 from ._cde import path_channels as path_channels
 from ._fields import MLPField as MLPField
 from ._fields import lipswish as lipswish
+from ._latent import LatentSDE as LatentSDE
+from ._latent import latent_sde_loss as latent_sde_loss
 from ._ode import NeuralODE as NeuralODE
 from ._sde import NeuralSDE as NeuralSDE
+from ._signature import signature as signature
+from ._signature import signature_mmd as signature_mmd
+from ._signature import signature_size as signature_size

@@ -14,6 +14,42 @@ NOISES = ("diagonal", "general")
 INTERPRETATIONS = ("stratonovich", "ito")
 
 
+def sde_defaults(owner: str, interpretation: str, solver, adjoint):
+    """The solver and adjoint of a neural SDE, defaults filled in and the pair checked.
+
+    Defaults: `RecursiveCheckpointAdjoint()`; `ReversibleHeun()` for Stratonovich (`Heun()`
+    with `BacksolveAdjoint`), `Euler()` for Itô. Raises `ValueError` (naming `owner`) for a
+    solver of the other interpretation, `BacksolveAdjoint` with Itô (its backward adjoint SDE
+    is Stratonovich), and `BacksolveAdjoint` with `ReversibleHeun` (wrong gradients in
+    diffrax 0.7).
+    """
+    if interpretation not in INTERPRETATIONS:
+        raise ValueError(f"{owner}: interpretation must be one of {INTERPRETATIONS}, got "
+                         f"{interpretation!r}")
+    adjoint = default_adjoint(adjoint)
+    backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint)
+    if backsolve and interpretation == "ito":
+        raise ValueError(f"{owner}: BacksolveAdjoint needs the Stratonovich "
+                         "interpretation (the backward adjoint SDE is Stratonovich)")
+    if solver is None:
+        if interpretation == "ito":
+            solver = diffrax.Euler()
+        else:
+            solver = diffrax.Heun() if backsolve else diffrax.ReversibleHeun()
+    if backsolve and isinstance(solver, diffrax.ReversibleHeun):
+        raise ValueError(f"{owner}: BacksolveAdjoint with ReversibleHeun gives wrong "
+                         "gradients in diffrax 0.7 (measured: 34-260% off finite differences);"
+                         " use Heun (the default with BacksolveAdjoint) or "
+                         "RecursiveCheckpointAdjoint")
+    wrong = (diffrax.AbstractItoSolver if interpretation == "stratonovich"
+             else diffrax.AbstractStratonovichSolver)
+    if isinstance(solver, wrong):
+        raise ValueError(f"{owner}: {type(solver).__name__} converges to the "
+                         f"{'Itô' if interpretation == 'stratonovich' else 'Stratonovich'}"
+                         f" solution, but interpretation={interpretation!r}")
+    return solver, adjoint
+
+
 class _Diagonal(eqx.Module):
     # σ(t, y) as a diagonal operator: each state coordinate has its own Brownian motion.
     field: MLPField
@@ -73,9 +109,6 @@ class NeuralSDE(eqx.Module):
             raise ValueError(f"NeuralSDE: size must be a positive int, got {size!r}")
         if noise not in NOISES:
             raise ValueError(f"NeuralSDE: noise must be one of {NOISES}, got {noise!r}")
-        if interpretation not in INTERPRETATIONS:
-            raise ValueError(f"NeuralSDE: interpretation must be one of {INTERPRETATIONS}, got "
-                             f"{interpretation!r}")
         if noise == "diagonal":
             if noise_size not in (None, size):
                 raise ValueError(f"NeuralSDE: diagonal noise has noise_size = size = {size}, "
@@ -86,27 +119,7 @@ class NeuralSDE(eqx.Module):
                              f"{noise_size!r}")
         if not dt0 > 0:
             raise ValueError(f"NeuralSDE: dt0 must be positive, got {dt0!r}")
-        adjoint = default_adjoint(adjoint)
-        backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint)
-        if backsolve and interpretation == "ito":
-            raise ValueError("NeuralSDE: BacksolveAdjoint needs the Stratonovich "
-                             "interpretation (the backward adjoint SDE is Stratonovich)")
-        if solver is None:
-            if interpretation == "ito":
-                solver = diffrax.Euler()
-            else:
-                solver = diffrax.Heun() if backsolve else diffrax.ReversibleHeun()
-        if backsolve and isinstance(solver, diffrax.ReversibleHeun):
-            raise ValueError("NeuralSDE: BacksolveAdjoint with ReversibleHeun gives wrong "
-                             "gradients in diffrax 0.7 (measured: 34-260% off finite differences);"
-                             " use Heun (the default with BacksolveAdjoint) or "
-                             "RecursiveCheckpointAdjoint")
-        wrong = (diffrax.AbstractItoSolver if interpretation == "stratonovich"
-                 else diffrax.AbstractStratonovichSolver)
-        if isinstance(solver, wrong):
-            raise ValueError(f"NeuralSDE: {type(solver).__name__} converges to the "
-                             f"{'Itô' if interpretation == 'stratonovich' else 'Stratonovich'}"
-                             f" solution, but interpretation={interpretation!r}")
+        solver, adjoint = sde_defaults("NeuralSDE", interpretation, solver, adjoint)
         k1, k2 = jax.random.split(key)
         self.drift = MLPField(size, (size,), width=width, depth=depth, activation=lipswish,
                               final_activation=jnp.tanh, key=k1)
