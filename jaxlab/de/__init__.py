@@ -16,6 +16,10 @@ from ._cde import control_path as control_path
 from ._cde import path_channels as path_channels
 from ._fields import MLPField as MLPField
 from ._fields import lipswish as lipswish
+from ._gan import SDEGAN as SDEGAN
+from ._gan import SDEGenerator as SDEGenerator
+from ._gan import clip_lipschitz as clip_lipschitz
+from ._gan import sde_gan_losses as sde_gan_losses
 from ._latent import LatentSDE as LatentSDE
 from ._latent import latent_sde_loss as latent_sde_loss
 from ._ode import NeuralODE as NeuralODE

@@ -103,7 +103,8 @@ class NeuralCDE(eqx.Module):
     RNN.
 
     **Arguments:** `channels` (of the control path: `path_channels(c)` for `control_path`
-    data with c channels), `hidden_size`, `out_size`, `width`, `depth` (of the field MLP),
+    data with c channels), `hidden_size`, `out_size`, `width`, `depth`, `activation` (hidden
+    activation of the field MLP: softplus; `lipswish` for a Lipschitz-controlled critic),
     `solver` (default `Tsit5`), `stepsize_controller` (default `PIDController(rtol=1e-3,
     atol=1e-6)`), `adjoint` (default `RecursiveCheckpointAdjoint()`; `BacksolveAdjoint()` and
     `DirectAdjoint()` also work), `dt0` (`None`: chosen by the controller), `max_steps`, `key`.
@@ -124,7 +125,8 @@ class NeuralCDE(eqx.Module):
     max_steps: int = eqx.field(static=True)
 
     def __init__(self, channels: int, hidden_size: int, out_size: int, *, width: int = 32,
-                 depth: int = 2, solver: diffrax.AbstractSolver | None = None,
+                 depth: int = 2, activation=jax.nn.softplus,
+                 solver: diffrax.AbstractSolver | None = None,
                  stepsize_controller: diffrax.AbstractStepSizeController | None = None,
                  adjoint: diffrax.AbstractAdjoint | None = None, dt0: float | None = None,
                  max_steps: int = 4096, key: PRNGKeyArray):
@@ -135,7 +137,8 @@ class NeuralCDE(eqx.Module):
         k1, k2, k3 = jax.random.split(key, 3)
         self.initial = eqx.nn.Linear(channels, hidden_size, key=k1)
         self.field = MLPField(hidden_size, (hidden_size, channels), width=width, depth=depth,
-                              final_activation=jnp.tanh, use_time=False, key=k2)
+                              activation=activation, final_activation=jnp.tanh, use_time=False,
+                              key=k2)
         self.readout = eqx.nn.Linear(hidden_size, out_size, key=k3)
         self.channels = channels
         self.hidden_size = hidden_size
