@@ -1,0 +1,141 @@
+"""Directed-chain SDE: Euler–Maruyama against a NumPy recursion with the interpolated
+neighbour, the additive-noise law, the neural-ODE special case, the DC-GAN loss and the
+neighbour-independence check at every time."""
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxlab import de
+
+
+class _Pull(eqx.Module):
+    # b(t, x, x̃) = rate (x̃ − x)
+    rate: float = eqx.field(static=True)
+
+    def __call__(self, t, x, neighbour):
+        return self.rate * (neighbour - x)
+
+
+class _ConstantNoise(eqx.Module):
+    a: jax.Array
+
+    def __call__(self, t, x, neighbour):
+        return self.a
+
+
+def test_euler_recursion_with_interpolated_neighbour(float64):
+    ts = np.linspace(0.0, 1.0, 6)
+    neighbour = np.stack([np.sin(4 * ts), ts**2], 1)
+    model = de.DirectedChainSDE(2, noise_size=1, dt0=0.1, drift=_Pull(1.5),
+                                diffusion=_ConstantNoise(jnp.zeros((2, 1))))
+    y0 = np.array([0.3, -0.2])
+    out = model(ts, y0, neighbour, key=jax.random.key(0))
+    # NumPy: X_{k+1} = X_k + dt·1.5·(x̃(t_k) − X_k), x̃ linearly interpolated (steps of half
+    # the observation spacing)
+    x, saved = y0.copy(), [y0.copy()]
+    grid = np.linspace(0.0, 1.0, 11)
+    for k, t in enumerate(grid[:-1]):
+        nb = np.array([np.interp(t, ts, neighbour[:, j]) for j in range(2)])
+        x = x + 0.1 * 1.5 * (nb - x)
+        if k % 2 == 1:
+            saved.append(x.copy())
+    np.testing.assert_allclose(out, np.stack(saved), rtol=1e-12, atol=1e-14)
+
+
+def test_additive_noise_increments_have_the_right_law(float64):
+    a = jnp.array([[0.5, 0.0, 0.2], [0.1, 0.3, 0.0]])
+    model = de.DirectedChainSDE(2, noise_size=3, dt0=0.05, drift=_Pull(0.0),
+                                diffusion=_ConstantNoise(a))
+    ts = jnp.linspace(0.0, 2.0, 3)
+    n = 4000
+    run = eqx.filter_jit(jax.vmap(lambda k: model(ts, jnp.zeros(2), jnp.zeros((3, 2)), key=k)))
+    ends = np.asarray(run(jax.random.split(jax.random.key(1), n)))[:, -1]
+    cov = np.asarray(a @ a.T) * 2.0  # A Aᵀ T
+    se = np.sqrt((cov**2 + np.outer(np.diag(cov), np.diag(cov))) / n)  # sd of the sample cov
+    assert np.all(np.abs(np.cov(ends.T) - cov) < 5 * se)
+    assert np.all(np.abs(ends.mean(0)) < 5 * np.sqrt(np.diag(cov) / n))
+
+
+def test_without_noise_or_neighbour_it_is_a_neural_ode(float64):
+    field = de.MLPField(2, (2,), width=8, depth=1, key=jax.random.key(2))
+
+    class Ignore(eqx.Module):
+        f: de.MLPField
+
+        def __call__(self, t, x, neighbour):
+            return self.f(t, x)
+
+    model = de.DirectedChainSDE(2, noise_size=1, dt0=0.05, drift=Ignore(field),
+                                diffusion=_ConstantNoise(jnp.zeros((2, 1))))
+    ode = de.NeuralODE(2, field=field, solver=diffrax.Euler(),
+                       stepsize_controller=diffrax.ConstantStepSize(), dt0=0.05)
+    ts = jnp.linspace(0.0, 1.0, 5)
+    y0 = jnp.array([0.4, 0.1])
+    np.testing.assert_allclose(model(ts, y0, jnp.ones((5, 2)), key=jax.random.key(3)),
+                               ode(ts, y0), rtol=1e-12)
+
+
+def test_dc_gan_loss_and_neighbour_correlation(float64):
+    model = de.DirectedChainSDE(1, noise_size=2, width=8, depth=1, dt0=0.1,
+                                key=jax.random.key(4))
+    ts = jnp.tile(jnp.linspace(0.0, 1.0, 6), (5, 1))
+    xs = jnp.cumsum(jax.random.normal(jax.random.key(5), (5, 6, 1)) * 0.3, 1)
+    key = jax.random.key(6)
+
+    @eqx.filter_jit
+    def run(m):
+        (loss, aux), grads = eqx.filter_value_and_grad(de.dc_gan_loss, has_aux=True)(
+            m, (ts, xs), key)
+        keys = jax.random.split(key, 5)
+        fake = jax.vmap(lambda y0, nb, k: m(ts[0], y0, nb, key=k))(
+            jnp.roll(xs[:, 0], -2, 0), jnp.roll(xs, -1, 0), keys)
+        return loss, aux, grads, fake
+
+    loss, aux, grads, fake = run(model)
+    expected = de.signature_mmd(de.with_time(ts, fake), de.with_time(ts, xs), 4)
+    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    flat = np.concatenate([np.ravel(g) for g in jax.tree.leaves(eqx.filter(grads, eqx.is_array))])
+    assert np.all(np.isfinite(flat)) and np.any(flat != 0)
+    # the correlation at every time, against NumPy
+    corr = de.neighbour_correlation(fake, jnp.roll(xs, -1, 0))
+    nb = np.roll(np.asarray(xs), -1, 0)
+    for t in range(1, 6):
+        np.testing.assert_allclose(corr[t, 0], abs(np.corrcoef(fake[:, t, 0], nb[:, t, 0])[0, 1]),
+                                   rtol=1e-10)
+    np.testing.assert_allclose(aux["neighbour_corr"], np.max(corr), rtol=1e-12)
+
+
+def test_neighbour_correlation_detects_a_copying_generator(float64):
+    # X pulled hard towards its neighbour: correlated at later times, not at t = 0
+    model = de.DirectedChainSDE(1, noise_size=1, dt0=0.01, drift=_Pull(20.0),
+                                diffusion=_ConstantNoise(jnp.full((1, 1), 0.1)))
+    ts = jnp.linspace(0.0, 1.0, 5)
+    n = 400
+    neighbours = jax.random.uniform(jax.random.key(7), (n, 1, 1), minval=-2, maxval=2) + \
+        jnp.zeros((n, 5, 1))
+    y0s = jax.random.uniform(jax.random.key(8), (n, 1), minval=-2, maxval=2)
+    out = eqx.filter_jit(model.propagate)(ts, y0s, neighbours, key=jax.random.key(9))
+    corr = np.asarray(de.neighbour_correlation(out, neighbours))[:, 0]
+    assert corr[0] < 4 / np.sqrt(n) and np.all(corr[2:] > 0.9)
+
+
+def test_dcsde_bad_input(user_errors):
+    model = de.DirectedChainSDE(2, key=jax.random.key(0))
+    ts = jnp.linspace(0.0, 1.0, 4)
+    with pytest.raises(ValueError, match=r"neighbour must have shape \(T, size\) = \(4, 2\)"):
+        model(ts, jnp.zeros(2), jnp.zeros((3, 2)), key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"y0 must have shape \(2,\)"):
+        model(ts, jnp.zeros(3), jnp.zeros((4, 2)), key=jax.random.key(1))
+    with pytest.raises(ValueError, match="at least 3 paths"):
+        de.dc_gan_loss(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 2))), jax.random.key(1))
+    with pytest.raises(ValueError, match="times must be a positive int"):
+        model.propagate(ts, jnp.zeros((3, 2)), jnp.zeros((3, 4, 2)), key=jax.random.key(1),
+                        times=0)
+    with pytest.raises(ValueError, match="same shape"):
+        de.neighbour_correlation(jnp.zeros((3, 4, 2)), jnp.zeros((3, 4, 1)))
+    with pytest.raises(ValueError, match="pass key="):
+        de.DirectedChainSDE(2)
