@@ -43,7 +43,8 @@ def control_path(ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T c"], *,
 
     Missing observations are NaN in `xs` (or `False` in `mask`); they are filled forward
     (causally: a value is never informed by the future) and, with `observation_counts`, each
-    channel gets a companion channel counting its observations so far, so that the model can
+    channel gets a companion channel counting its observations so far (divided by T, so it
+    rises from ≤ 1/T to ≤ 1 on the scale of the data), so that the model can
     tell "missing" from "unchanged" (Kidger 2022, §3.3). Time is the first channel, which makes
     the CDE sensitive to the sampling times. NaNs never reach the path: a NaN in an
     observation is a missing value, not a number.
@@ -83,7 +84,11 @@ def control_path(ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T c"], *,
     ts = ts.astype(xs.dtype)
     channels = [ts[:, None], _fill_forward(xs, observed)]
     if observation_counts:
-        channels.append(jnp.cumsum(observed, axis=0).astype(xs.dtype))
+        # the fraction of the T times observed so far: the count scaled to [0, 1], so that
+        # its increments (1/T) are on the scale of the values'; raw counts (increments of 1
+        # summing to ~T) swamped the data channels and the spirals classifier stayed at
+        # chance (50% vs 99.6% without the channel, 150 steps)
+        channels.append(jnp.cumsum(observed, axis=0).astype(xs.dtype) / xs.shape[0])
     ys = jnp.concatenate(channels, axis=1)
     if interpolation == "hermite":
         return diffrax.CubicInterpolation(ts, diffrax.backward_hermite_coefficients(ts, ys))

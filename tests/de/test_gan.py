@@ -15,6 +15,7 @@ def _flat(tree):
     return np.concatenate([np.ravel(x) for x in jax.tree.leaves(eqx.filter(tree, eqx.is_array))])
 
 
+@pytest.mark.slow  # ~60 s, compiling the SDE generator and CDE critic gradients twice
 def test_sde_gan_gradients_are_descent_for_critic_and_ascent_for_generator(float64):
     model = de.SDEGAN(2, hidden_size=3, critic_hidden_size=3, width=4, depth=1,
                       initial_noise_size=2, noise_size=2, dt0=0.25, key=jax.random.key(0))

@@ -73,17 +73,9 @@ def test_elbo_parts_and_missing_values(float64):
         value, parts = m.elbo(ts, xs_nan, key=key)
         with_mask = m.elbo(ts, xs, key=key, mask=mask)[0]
         junk = m.elbo(ts, xs.at[2, 0].set(1e6), key=key, mask=mask)[0]
-        grad_x = jax.grad(lambda x: m.elbo(ts, x, key=key, mask=mask)[0])(xs)
-        batch = (jnp.stack([ts, ts]), jnp.stack([xs_nan, xs]))
-        keys = jax.random.split(key, 2)
-        elbos = jax.vmap(lambda t, x, k: m.elbo(t, x, key=k)[0])(*batch, keys)
-        return (value, parts, with_mask, junk, grad_x, m.encode(ts, xs_nan),
-                de.latent_sde_loss(m, batch, key)[0], elbos, m.sample(ts, key=key))
+        return value, parts, with_mask, junk, m.encode(ts, xs_nan)
 
-    value, parts, with_mask, junk, grad_x, context, loss, elbos, sample = run(model)
-    # the loss for fit: the negative ELBO per observed entry (10 + 12 of them)
-    np.testing.assert_allclose(loss, -np.sum(elbos) / 22, rtol=1e-10)
-    assert sample.shape == (6, 2) and np.all(np.isfinite(sample))
+    value, parts, with_mask, junk, context = run(model)
     # independent formulas, on separately compiled pieces: the Gaussian log-density over the
     # observed entries (scipy) and the KL of two diagonal Gaussians
     mean, logstd = np.split(np.asarray(model.to_z0(context[0])), 2)
@@ -103,8 +95,32 @@ def test_elbo_parts_and_missing_values(float64):
     # NaN = missing = mask False; the value in a missing entry does not matter
     np.testing.assert_allclose(with_mask, value, rtol=1e-12)
     np.testing.assert_allclose(junk, value, rtol=1e-12)
+
+
+@pytest.mark.slow  # three more ELBO programs (~30 s)
+def test_missing_data_gradient_loss_for_fit_and_prior_samples(float64):
+    model = de.LatentSDE(2, 3, context_size=4, width=8, depth=1, noise_std=0.3, dt0=0.05,
+                         key=jax.random.key(2))
+    ts = jnp.linspace(0.0, 1.0, 6)
+    xs = jnp.stack([jnp.sin(3 * ts), jnp.cos(2 * ts)], 1)
+    mask = jnp.ones((6, 2), bool).at[2, 0].set(False).at[4, 1].set(False)
+    key = jax.random.key(3)
+
+    @eqx.filter_jit
+    def run(m):
+        grad_x = jax.grad(lambda x: m.elbo(ts, x, key=key, mask=mask)[0])(xs)
+        batch = (jnp.stack([ts, ts]), jnp.stack([jnp.where(mask, xs, jnp.nan), xs]))
+        keys = jax.random.split(key, 2)
+        elbos = jax.vmap(lambda t, x, k: m.elbo(t, x, key=k)[0])(*batch, keys)
+        return grad_x, de.latent_sde_loss(m, batch, key)[0], elbos, m.sample(ts, key=key)
+
+    grad_x, loss, elbos, sample = run(model)
+    # a missing entry gets no gradient; every observed one does
     assert np.all(np.isfinite(grad_x))
     assert grad_x[2, 0] == 0 and grad_x[4, 1] == 0 and np.all(grad_x[mask] != 0)
+    # the loss for fit: the negative ELBO per observed entry (10 + 12 of them)
+    np.testing.assert_allclose(loss, -np.sum(elbos) / 22, rtol=1e-10)
+    assert sample.shape == (6, 2) and np.all(np.isfinite(sample))
 
 
 @pytest.mark.slow  # four ELBO gradients compiled twice each (~1 min)

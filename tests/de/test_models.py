@@ -138,7 +138,7 @@ def test_missing_values_are_filled_forward_and_counted(float64):
     filled[3, 0] = filled[4, 0] = filled[2, 0]
     filled[0, 1] = filled[1, 1]
     observed = np.isfinite(np.asarray(missing))
-    counts = np.cumsum(observed, axis=0)
+    counts = np.cumsum(observed, axis=0) / observed.shape[0]
     expected = np.concatenate([np.asarray(ts)[:, None], filled, counts], axis=1)
     for interpolation in ("hermite", "linear"):
         path = de.control_path(ts, missing, interpolation=interpolation)

@@ -9,6 +9,7 @@ from jaxlab.experiments import ConfigError, names, run_experiment
 from jaxlab.experiments.koopman_duffing import KoopmanDuffingConfig
 
 
+@pytest.mark.slow  # ~60 s; the Duffing EDMD and residual pieces are unit-tested in tests/koopman
 def test_duffing_edmd_residuals_stay_large_and_spurious_ones_are_flagged(tmp_path):
     tiny = ["initial_conditions=600", "sizes=20,40", "grid_spacing=0.2", "refine=4"]
     rec = run_experiment("koopman-duffing", quick=True, out=tmp_path, overrides=tiny)
