@@ -20,6 +20,19 @@ def path_channels(data_channels: int, observation_counts: bool = True) -> int:
     return 1 + data_channels * (2 if observation_counts else 1)
 
 
+def observed_entries(owner: str, xs: Array, mask) -> Array:
+    """The entries of `xs` that are observed: finite, and `True` in `mask` when one is given
+    (a `ValueError` naming `owner` if `mask` does not have the shape of `xs`)."""
+    observed = jnp.isfinite(xs)
+    if mask is not None:
+        mask = jnp.asarray(mask)
+        if mask.shape != xs.shape:
+            raise ValueError(f"{owner}: mask must have the shape of xs {shape_str(xs)}, got "
+                             f"shape {shape_str(mask)}")
+        observed = observed & mask.astype(bool)
+    return observed
+
+
 def _fill_forward(xs, observed):
     # Carry the last observed value of each channel forward; before a channel's first
     # observation use that first observation (0 for a channel never observed).
@@ -74,13 +87,7 @@ def control_path(ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T c"], *,
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"control_path: interpolation must be one of {INTERPOLATIONS}, got "
                          f"{interpolation!r}")
-    observed = jnp.isfinite(xs)
-    if mask is not None:
-        mask = jnp.asarray(mask)
-        if mask.shape != xs.shape:
-            raise ValueError(f"control_path: mask must have the shape of xs {shape_str(xs)}, "
-                             f"got shape {shape_str(mask)}")
-        observed = observed & mask.astype(bool)
+    observed = observed_entries("control_path", xs, mask)
     ts = ts.astype(xs.dtype)
     channels = [ts[:, None], _fill_forward(xs, observed)]
     if observation_counts:

@@ -10,6 +10,7 @@ import numpyro.distributions as dist
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
 from .._checks import check_real_floating, shape_str
+from ._cde import observed_entries
 from ._fields import MLPField
 from ._ode import check_times
 from ._sde import sde_defaults
@@ -177,14 +178,7 @@ class LatentSDE(eqx.Module):
             raise ValueError(f"LatentSDE: xs must have shape (T, data_size) = ({ts.shape[0]}, "
                              f"{self.data_size}), got shape {shape_str(xs)}")
         check_real_floating("LatentSDE", xs=xs)
-        observed = jnp.isfinite(xs)
-        if mask is not None:
-            mask = jnp.asarray(mask)
-            if mask.shape != xs.shape:
-                raise ValueError(f"LatentSDE: mask must have the shape of xs {shape_str(xs)}, "
-                                 f"got shape {shape_str(mask)}")
-            observed = observed & mask.astype(bool)
-        return ts.astype(xs.dtype), xs, observed
+        return ts.astype(xs.dtype), xs, observed_entries("LatentSDE", xs, mask)
 
     def encode(self, ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T data"], *,
                mask: Bool[ArrayLike, "T data"] | None = None) -> Float[Array, "T context"]:
