@@ -60,7 +60,17 @@ class SDEGAN(eqx.Module):
     """A generator and its critic, trained together by `sde_gan_losses` (one model for
     `jaxlab.train.fit`). The default critic is a `NeuralCDE` with LipSwish hidden
     activations, reading the path (time, values) linearly interpolated, on the fixed step
-    `dt0` with `ReversibleHeun`."""
+    `dt0` with `ReversibleHeun`.
+
+    **Arguments:** `data_size` (channels of the paths), `hidden_size` (generator SDE state),
+    `critic_hidden_size`, `width`, `depth` (of every MLP), `initial_noise_size`,
+    `noise_size` (Brownian dimension), `dt0` (fixed step of both), `generator`, `critic`
+    (replace the defaults; the critic must read a `control_path` of `1 + data_size`
+    channels), `key`.
+
+    **Reference:** Kidger, Foster, Li, Oberhauser & Lyons, *Neural SDEs as
+    Infinite-Dimensional GANs* (ICML 2021).
+    """
 
     generator: SDEGenerator
     critic: NeuralCDE
