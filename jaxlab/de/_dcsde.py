@@ -8,6 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
 from .._checks import check_real_floating, shape_str
+from ._brownian import brownian_driver, check_grid_steps
 from ._fields import MLPField
 from ._ode import check_state, check_times
 from ._signature import signature_mmd
@@ -49,7 +50,8 @@ class DirectedChainSDE(eqx.Module):
     monitor `neighbour_correlation` at every time.
 
     **Arguments:** `size` (channels of X), `noise_size`, `width`, `depth`, `dt0`,
-    `max_steps`, `drift` (a Module `(t, x, x̃) -> (size,)`), `diffusion` (`(t, x, x̃) ->
+    `max_steps`, `grid_steps` (Brownian increments drawn up front on that many equal steps,
+    as for `NeuralSDE`), `drift` (a Module `(t, x, x̃) -> (size,)`), `diffusion` (`(t, x, x̃) ->
     (size, noise_size)`), `key`.
 
     **Reference:** Min, Hu & Ichiba, *Directed Chain Generative Adversarial Networks*
@@ -62,9 +64,11 @@ class DirectedChainSDE(eqx.Module):
     noise_size: int = eqx.field(static=True)
     dt0: float = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
+    grid_steps: int | None = eqx.field(static=True)
 
     def __init__(self, size: int, *, noise_size: int = 3, width: int = 32, depth: int = 2,
-                 dt0: float = 0.01, max_steps: int = 16_384, drift: eqx.Module | None = None,
+                 dt0: float = 0.01, max_steps: int = 16_384, grid_steps: int | None = None,
+                 drift: eqx.Module | None = None,
                  diffusion: eqx.Module | None = None, key: PRNGKeyArray | None = None):
         for name, value in (("size", size), ("noise_size", noise_size)):
             if not isinstance(value, int) or value < 1:
@@ -72,6 +76,7 @@ class DirectedChainSDE(eqx.Module):
                                  f"{value!r}")
         if not dt0 > 0:
             raise ValueError(f"DirectedChainSDE: dt0 must be positive, got {dt0!r}")
+        check_grid_steps("DirectedChainSDE", grid_steps)
         if (drift is None or diffusion is None) and key is None:
             raise ValueError("DirectedChainSDE: pass key= to initialise the default fields")
         k1, k2 = jax.random.split(key) if key is not None else (None, None)
@@ -83,6 +88,7 @@ class DirectedChainSDE(eqx.Module):
         self.size, self.noise_size = size, noise_size
         self.dt0 = float(dt0)
         self.max_steps = max_steps
+        self.grid_steps = grid_steps
 
     def __call__(self, ts: Float[ArrayLike, " T"], y0: Float[ArrayLike, " size"],
                  neighbour: Float[ArrayLike, "T size"], *, key: PRNGKeyArray
@@ -102,13 +108,13 @@ class DirectedChainSDE(eqx.Module):
         dtype = jnp.result_type(y0, ts, neighbour)
         ts = ts.astype(dtype)
         path = diffrax.LinearInterpolation(ts, neighbour.astype(dtype))
-        bm = diffrax.VirtualBrownianTree(ts[0], ts[-1], tol=self.dt0 / 2,
-                                         shape=jax.ShapeDtypeStruct((self.noise_size,), dtype),
-                                         key=key)
+        bm, dt0, controller = brownian_driver(ts, self.noise_size, dtype, key, self.dt0,
+                                              self.grid_steps)
         terms = diffrax.MultiTerm(diffrax.ODETerm(_Drift(self.drift)),
                                   diffrax.ControlTerm(_Diffusion(self.diffusion), bm))
-        return diffrax.diffeqsolve(terms, diffrax.Euler(), ts[0], ts[-1], self.dt0,
+        return diffrax.diffeqsolve(terms, diffrax.Euler(), ts[0], ts[-1], dt0,
                                    y0.astype(dtype), args=path, saveat=diffrax.SaveAt(ts=ts),
+                                   stepsize_controller=controller,
                                    max_steps=self.max_steps).ys
 
     def propagate(self, ts: Float[ArrayLike, " T"], y0s: Float[ArrayLike, "n size"],

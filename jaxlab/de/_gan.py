@@ -21,7 +21,8 @@ class SDEGenerator(eqx.Module):
     (a `NeuralSDE` with general noise); sample X_t = ℓ_θ(Y_t), a linear readout.
 
     **Arguments:** `data_size`, `hidden_size` (of Y), `initial_noise_size` (of V),
-    `noise_size` (Brownian dimension), `width`, `depth`, `dt0`, `solver` (default
+    `noise_size` (Brownian dimension), `width`, `depth`, `dt0`, `grid_steps` (see
+    `NeuralSDE`), `solver` (default
     `ReversibleHeun`), `adjoint` (default `RecursiveCheckpointAdjoint`), `key`.
     """
 
@@ -32,7 +33,7 @@ class SDEGenerator(eqx.Module):
 
     def __init__(self, data_size: int, hidden_size: int = 16, *, initial_noise_size: int = 5,
                  noise_size: int = 3, width: int = 16, depth: int = 1, dt0: float = 1.0,
-                 solver: diffrax.AbstractSolver | None = None,
+                 grid_steps: int | None = None, solver: diffrax.AbstractSolver | None = None,
                  adjoint: diffrax.AbstractAdjoint | None = None, key: PRNGKeyArray):
         for name, value in (("data_size", data_size), ("hidden_size", hidden_size),
                             ("initial_noise_size", initial_noise_size)):
@@ -42,7 +43,8 @@ class SDEGenerator(eqx.Module):
         self.initial = eqx.nn.MLP(initial_noise_size, hidden_size, width, depth,
                                   activation=lipswish, key=k1)
         self.sde = NeuralSDE(hidden_size, noise="general", noise_size=noise_size, width=width,
-                             depth=depth, dt0=dt0, solver=solver, adjoint=adjoint, key=k2)
+                             depth=depth, dt0=dt0, grid_steps=grid_steps, solver=solver,
+                             adjoint=adjoint, key=k2)
         self.readout = eqx.nn.Linear(hidden_size, data_size, key=k3)
         self.initial_noise_size = initial_noise_size
 

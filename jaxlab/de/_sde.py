@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import lineax as lx
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from ._brownian import brownian_driver, check_grid_steps
 from ._fields import MLPField, lipswish
 from ._ode import check_state, check_times, default_adjoint
 
@@ -83,7 +84,10 @@ class NeuralSDE(eqx.Module):
 
     **Arguments:** `size` (state dimension), `noise_size` (Brownian dimension for `"general"`
     noise; equals `size` for `"diagonal"`), `noise`, `interpretation`, `width`, `depth`,
-    `dt0` (the fixed step), `max_steps` (≥ (t₁ − t₀)/dt0), `solver`, `adjoint`, `key`.
+    `dt0` (the fixed step), `max_steps` (≥ (t₁ − t₀)/dt0), `grid_steps` (instead of a
+    Brownian tree and dt0: `grid_steps` equal steps over [ts[0], ts[-1]] with the Brownian
+    increments drawn up front, `GridBrownianPath` — much cheaper to compile and run, exact on
+    the grid), `solver`, `adjoint`, `key`.
 
     **Reference:** Kidger, Foster, Li & Lyons, *Neural SDEs as Infinite-Dimensional GANs*
     (ICML 2021); Kidger (2022), §4–5.
@@ -97,16 +101,18 @@ class NeuralSDE(eqx.Module):
     interpretation: str = eqx.field(static=True)
     dt0: float = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
+    grid_steps: int | None = eqx.field(static=True)
     solver: diffrax.AbstractSolver
     adjoint: diffrax.AbstractAdjoint
 
     def __init__(self, size: int, *, noise_size: int | None = None, noise: str = "diagonal",
                  interpretation: str = "stratonovich", width: int = 32, depth: int = 2,
-                 dt0: float = 0.05, max_steps: int = 16_384,
+                 dt0: float = 0.05, max_steps: int = 16_384, grid_steps: int | None = None,
                  solver: diffrax.AbstractSolver | None = None,
                  adjoint: diffrax.AbstractAdjoint | None = None, key: PRNGKeyArray):
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"NeuralSDE: size must be a positive int, got {size!r}")
+        check_grid_steps("NeuralSDE", grid_steps)
         if noise not in NOISES:
             raise ValueError(f"NeuralSDE: noise must be one of {NOISES}, got {noise!r}")
         if noise == "diagonal":
@@ -131,6 +137,7 @@ class NeuralSDE(eqx.Module):
         self.interpretation = interpretation
         self.dt0 = float(dt0)
         self.max_steps = max_steps
+        self.grid_steps = grid_steps
         self.solver = solver
         self.adjoint = adjoint
 
@@ -140,13 +147,12 @@ class NeuralSDE(eqx.Module):
         ts = check_times("NeuralSDE", ts)
         y0 = check_state("NeuralSDE", y0, self.size)
         dtype = jnp.result_type(y0, ts)
-        bm = diffrax.VirtualBrownianTree(ts[0], ts[-1], tol=self.dt0 / 2,
-                                         shape=jax.ShapeDtypeStruct((self.noise_size,), dtype),
-                                         key=key)
+        bm, dt0, controller = brownian_driver(ts, self.noise_size, dtype, key, self.dt0,
+                                              self.grid_steps)
         terms = diffrax.MultiTerm(diffrax.ODETerm(self.drift),
                                   diffrax.ControlTerm(self.diffusion, bm))
-        return diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], self.dt0,
-                                   y0.astype(dtype), saveat=diffrax.SaveAt(ts=ts),
+        return diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], dt0, y0.astype(dtype),
+                                   saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
                                    adjoint=self.adjoint, max_steps=self.max_steps, throw=throw)
 
     def __call__(self, ts: Float[ArrayLike, " T"], y0: Float[ArrayLike, " size"], *,
