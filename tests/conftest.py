@@ -55,12 +55,15 @@ def pytest_configure(config):
 
 @pytest.hookimpl(trylast=True)  # after `-m` has deselected the slow tests
 def pytest_collection_modifyitems(config, items):
-    """Run test_notebooks.py first, then the other files by decreasing number of tests (what
-    xdist does itself), keeping the order of tests within each file."""
+    """Run test_notebooks.py first, then the experiment files (few tests, each a run of an
+    experiment: they made the tail when scheduled by count), then the other files by
+    decreasing number of tests (what xdist does itself), keeping the order of tests within
+    each file."""
     files: dict[str, list] = {}
     for item in items:
         files.setdefault(item.nodeid.split("::")[0], []).append(item)
-    order = sorted(files, key=lambda f: (not f.endswith("test_notebooks.py"), -len(files[f])))
+    order = sorted(files, key=lambda f: (not f.endswith("test_notebooks.py"),
+                                         "/experiments/" not in f, -len(files[f])))
     items[:] = [item for f in order for item in files[f]]
 
 

@@ -17,6 +17,7 @@ def cvar_record(tmp_path_factory):
     return run_experiment("distdp-cvar", quick=True, out=out, overrides=tiny), out
 
 
+@pytest.mark.slow  # ~45 s (shared fixture); CVaR DP = brute force is unit-tested in distrl
 def test_cvar_dp_equals_brute_force_and_beats_markov(cvar_record):
     rec, out = cvar_record
     m = rec.result.metrics
@@ -38,6 +39,7 @@ def test_cvar_dp_equals_brute_force_and_beats_markov(cvar_record):
     assert (out / "cvar.png").stat().st_size > 0
 
 
+@pytest.mark.slow  # shares the run above
 def test_cvar_gridworld_sweep(cvar_record):
     m = cvar_record[0].result.metrics
     for dp, mc, neutral in zip(m["gridworld_cvar_dp"], m["gridworld_cvar_monte_carlo"],
