@@ -119,7 +119,8 @@ class NeuralCDE(eqx.Module):
     activation of the field MLP: softplus; `lipswish` for a Lipschitz-controlled critic),
     `solver` (default `Tsit5`), `stepsize_controller` (default `PIDController(rtol=1e-3,
     atol=1e-6)`), `adjoint` (default `RecursiveCheckpointAdjoint()`; `BacksolveAdjoint()` and
-    `DirectAdjoint()` also work), `dt0` (`None`: chosen by the controller), `max_steps`, `key`.
+    `DirectAdjoint()` also work), `dt0` (initial step; with `None` diffrax 0.7 starts at
+    0.01, see `NeuralODE`), `max_steps`, `key`.
 
     **Reference:** Kidger, Morrill, Foster & Lyons, *Neural Controlled Differential Equations
     for Irregular Time Series* (NeurIPS 2020); Kidger (2022), §3.

@@ -55,7 +55,9 @@ class NeuralODE(eqx.Module):
     **Arguments:** `size` (state dimension), `width`, `depth` (of the default MLP field),
     `field` (any Module `(t, y, args) -> dy/dt` replacing the MLP), `solver` (default
     `Tsit5`), `stepsize_controller` (default `PIDController(rtol=1e-3, atol=1e-6)`),
-    `adjoint`, `dt0` (initial step; `None` lets the controller choose), `max_steps`, `key`.
+    `adjoint`, `dt0` (initial step; with `None` diffrax 0.7 starts at 0.01 whatever the
+    field's time scale — measured for y' = −100y — so pass it for fast or slow dynamics),
+    `max_steps`, `key`.
 
     **Reference:** Chen, Rubanova, Bettencourt & Duvenaud (2018); Kidger, *On Neural
     Differential Equations* (2022), §2.
