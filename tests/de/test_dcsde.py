@@ -11,6 +11,8 @@ import pytest
 
 from jaxlab import de
 
+from .test_models import _assert_gradient_matches_differences
+
 
 class _Pull(eqx.Module):
     # b(t, x, x̃) = rate (x̃ − x)
@@ -139,3 +141,14 @@ def test_dcsde_bad_input(user_errors):
         de.neighbour_correlation(jnp.zeros((3, 4, 2)), jnp.zeros((3, 4, 1)))
     with pytest.raises(ValueError, match="pass key="):
         de.DirectedChainSDE(2)
+
+
+@pytest.mark.slow  # the default suite checks the DC-GAN loss's gradient is finite and nonzero
+def test_dcsde_gradient_matches_finite_differences(float64):
+    model = de.DirectedChainSDE(1, noise_size=2, width=6, depth=1, grid_steps=20,
+                                key=jax.random.key(11))
+    ts = jnp.linspace(0.0, 1.0, 5)
+    neighbour = jnp.sin(3 * ts)[:, None]
+    _assert_gradient_matches_differences(
+        lambda m: jnp.sum(m(ts, jnp.array([0.2]), neighbour, key=jax.random.key(12)) ** 2),
+        model, jax.random.key(13))
