@@ -31,15 +31,18 @@ demo: $(BASE_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check jaxlab tests benchmarks notebooks
 
-# Test files run in parallel worker processes (pytest-xdist), one file per worker at a time
-# so each process reuses its compilations; `make test PYTEST_WORKERS=1` runs serially.
+# Tests run in parallel worker processes (pytest-xdist). `worksteal` gives each worker a
+# contiguous half of the (reordered, see tests/conftest.py) tests, so a file's tests mostly
+# share one process and its compilations, and an idle worker takes tests from a busy one:
+# with whole files per worker (`loadfile`) one worker ran alone for the last ~3 minutes.
+# `make test PYTEST_WORKERS=1` runs serially.
 PYTEST_WORKERS ?= auto
 
 test: $(DEV_STAMP) lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test-all: $(DEV_STAMP) lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not benchmark"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not benchmark"
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m pytest benchmarks -m benchmark -p no:randomly --benchmark-columns=min,median,mean,rounds --benchmark-sort=name

@@ -46,9 +46,7 @@ def user_errors():
 
 
 def pytest_configure(config):
-    # Under `--dist loadfile`, pytest-xdist hands out whole files, by default the files with
-    # the most tests first. The notebooks (a few tests, minutes of work) then start last and
-    # one worker finishes them alone; keep the order set below instead.
+    # Keep the order set below (pytest-xdist's loadfile/loadscope would reorder by count).
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
 
