@@ -11,6 +11,7 @@ from jaxlab.experiments.neural_cde_spirals import NeuralCDESpiralsConfig
 from jaxlab.experiments.neural_ode_spiral import NeuralODESpiralConfig
 
 
+@pytest.mark.slow  # ~25 s of training (full-run figures in docs/de.md)
 def test_neural_ode_spiral_learns(tmp_path):
     rec = run_experiment("neural-ode-spiral", quick=True, out=tmp_path,
                          overrides=["samples=300", "horizon=7.5", "steps=300"])

@@ -29,6 +29,7 @@ def test_duffing_edmd_residuals_stay_large_and_spurious_ones_are_flagged(tmp_pat
     assert (tmp_path / "duffing_certificates.png").stat().st_size > 0
 
 
+@pytest.mark.slow  # ~30 s; the residual flagging is unit-tested in tests/koopman
 def test_pendulum_spurious_eigenvalues_are_all_flagged(tmp_path):
     tiny = ["points=2000", "num_features=60", "grid_spacing=0.2", "refine=4"]
     m = run_experiment("koopman-pendulum", quick=True, out=tmp_path, overrides=tiny).result.metrics
