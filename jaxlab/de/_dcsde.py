@@ -121,8 +121,10 @@ class DirectedChainSDE(eqx.Module):
                   neighbours: Float[ArrayLike, "n T size"], *, key: PRNGKeyArray,
                   times: int = 1) -> Float[Array, "n T size"]:
         """Generate `n` paths from the neighbours given, then `times − 1` more rounds each
-        using the previous round's output as neighbours (the chain's next links). Returns the
-        last round, shape `(n, T, size)`."""
+        using the previous round's output as neighbours (the chain's next links). Round r
+        (from 0) starts path i at `y0s[(i + r) % n]`, so that no path starts where its
+        neighbour did (reusing the same initial values every round would make output and
+        neighbour equal at t = 0). Returns the last round, shape `(n, T, size)`."""
         if not isinstance(times, int) or times < 1:
             raise ValueError(f"DirectedChainSDE.propagate: times must be a positive int, got "
                              f"{times!r}")
@@ -133,8 +135,8 @@ class DirectedChainSDE(eqx.Module):
                              f"size) and y0s (n, size) = (n, {self.size}), got "
                              f"{shape_str(paths)} and {shape_str(y0s)}")
         run = jax.vmap(lambda y0, nb, k: self(ts, y0, nb, key=k))
-        for k in jax.random.split(key, times):
-            paths = run(y0s, paths, jax.random.split(k, y0s.shape[0]))
+        for r, k in enumerate(jax.random.split(key, times)):
+            paths = run(jnp.roll(y0s, -r, axis=0), paths, jax.random.split(k, y0s.shape[0]))
         return paths
 
 
@@ -161,14 +163,32 @@ def with_time(ts: Float[ArrayLike, "n T"], xs: Float[ArrayLike, "n T c"]
     return jnp.concatenate([ts[..., None].astype(xs.dtype), xs], -1)
 
 
-def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int = 4):
+def with_basepoint(paths: Float[ArrayLike, "n T c"]) -> Float[Array, "n T+1 c"]:
+    """Paths with a basepoint prepended: channel 0 (time, see `with_time`) keeps its first
+    value, the other channels start from 0. A signature is blind to translations; the jump
+    from the basepoint to the first point makes it see where a path starts."""
+    paths = jnp.asarray(paths)
+    if paths.ndim != 3 or paths.shape[-1] < 2:
+        raise ValueError(f"with_basepoint: paths must have shape (n, T, c) with c >= 2 (time "
+                         f"first), got {shape_str(paths)}")
+    start = jnp.zeros_like(paths[:, :1]).at[..., 0].set(paths[:, :1, 0])
+    return jnp.concatenate([start, paths], axis=1)
+
+
+def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int = 4,
+                basepoint: bool = True):
     """The DC-GAN training loss for `jaxlab.train.fit(..., has_aux=True)`: the squared
     signature MMD (depth `depth`, time as a channel) between the real batch and paths
     generated with the batch's paths as neighbours — path i gets neighbour i + 1 and the
     initial value of path i + 2 (cyclically), so neither is its own.
 
+    With `basepoint` (the default) the paths get a basepoint (`with_basepoint`) before the
+    signature: without it the loss sees only increments, and a generator that ignores where
+    a path starts (e.g. one that forgets that opinions far from the centre move inwards)
+    matches them as well as the data do.
+
     **Arguments:** `model`; `batch = (ts, xs)`, `ts: (B, T)`, `xs: (B, T, size)`, B ≥ 3;
-    `key`; `depth`.
+    `key`; `depth`; `basepoint`.
 
     **Returns:** `(loss, {"neighbour_corr"})`, the latter the largest |corr(X̂_t, X̃_t)| over
     times and channels (rising towards 1 means the generator copies its neighbour).
@@ -181,6 +201,7 @@ def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int
     y0s = jnp.roll(xs[:, 0], -2, axis=0)
     keys = jax.random.split(key, xs.shape[0])
     fake = jax.vmap(lambda t, y0, nb, k: model(t, y0, nb, key=k))(ts, y0s, neighbours, keys)
-    loss = signature_mmd(with_time(ts, fake), with_time(ts, xs), depth)
+    augment = with_basepoint if basepoint else (lambda paths: paths)
+    loss = signature_mmd(augment(with_time(ts, fake)), augment(with_time(ts, xs)), depth)
     corr = jnp.max(neighbour_correlation(fake, neighbours))
     return loss, {"neighbour_corr": jax.lax.stop_gradient(corr)}

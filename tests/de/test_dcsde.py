@@ -98,8 +98,22 @@ def test_dc_gan_loss_and_neighbour_correlation(float64):
         return loss, aux, grads, fake
 
     loss, aux, grads, fake = run(model)
-    expected = de.signature_mmd(de.with_time(ts, fake), de.with_time(ts, xs), 4)
+    # the basepoint: (t0, 0) prepended to each (time, value) path, written out
+    def based(x):
+        start = np.zeros((x.shape[0], 1, 2))
+        start[:, 0, 0] = np.asarray(ts[:, 0])
+        return np.concatenate([start, np.asarray(de.with_time(ts, x))], axis=1)
+
+    expected = de.signature_mmd(based(fake), based(xs), 4)
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    without = de.dc_gan_loss(model, (ts, xs), key, basepoint=False)[0]
+    np.testing.assert_allclose(without, de.signature_mmd(de.with_time(ts, fake),
+                                                         de.with_time(ts, xs), 4), rtol=1e-12)
+    # translating every path changes the loss only through the basepoint
+    assert abs(float(expected) - float(de.signature_mmd(based(fake + 1.0), based(xs), 4))) > 0
+    np.testing.assert_allclose(
+        de.signature_mmd(de.with_time(ts, fake + 1.0), de.with_time(ts, xs), 4), without,
+        rtol=1e-10)
     flat = np.concatenate([np.ravel(g) for g in jax.tree.leaves(eqx.filter(grads, eqx.is_array))])
     assert np.all(np.isfinite(flat)) and np.any(flat != 0)
     # the correlation at every time, against NumPy
@@ -152,3 +166,17 @@ def test_dcsde_gradient_matches_finite_differences(float64):
     _assert_gradient_matches_differences(
         lambda m: jnp.sum(m(ts, jnp.array([0.2]), neighbour, key=jax.random.key(12)) ** 2),
         model, jax.random.key(13))
+
+
+def test_propagate_gives_each_round_new_initial_values(float64):
+    # b ≡ 0, σ ≡ 0: a path stays at its initial value, so round r of `propagate` shows which
+    # initial value it was given: y0s rolled by r, never its neighbour's (round r − 1's)
+    model = de.DirectedChainSDE(1, noise_size=1, dt0=0.25, drift=_Pull(0.0),
+                                diffusion=_ConstantNoise(jnp.zeros((1, 1))))
+    ts = jnp.linspace(0.0, 1.0, 3)
+    y0s = jnp.arange(5.0)[:, None]
+    neighbours = jnp.zeros((5, 3, 1))
+    for times in (1, 2, 4):
+        out = model.propagate(ts, y0s, neighbours, key=jax.random.key(0), times=times)
+        expected = np.roll(np.arange(5.0), -(times - 1))
+        np.testing.assert_array_equal(np.asarray(out)[:, :, 0], np.repeat(expected[:, None], 3, 1))
