@@ -176,7 +176,7 @@ def with_basepoint(paths: Float[ArrayLike, "n T c"]) -> Float[Array, "n T+1 c"]:
 
 
 def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int = 4,
-                basepoint: bool = True):
+                basepoint: bool = True, decorrelation: float = 0.0):
     """The DC-GAN training loss for `jaxlab.train.fit(..., has_aux=True)`: the squared
     signature MMD (depth `depth`, time as a channel) between the real batch and paths
     generated with the batch's paths as neighbours — path i gets neighbour i + 1 and the
@@ -187,12 +187,23 @@ def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int
     a path starts (e.g. one that forgets that opinions far from the centre move inwards)
     matches them as well as the data do.
 
-    **Arguments:** `model`; `batch = (ts, xs)`, `ts: (B, T)`, `xs: (B, T, size)`, B ≥ 3;
-    `key`; `depth`; `basepoint`.
+    With `decorrelation` = λ > 0 the loss adds λ × the mean over times and channels of the
+    squared sample correlation corr(X̂_t, X̃_t)² across the batch: a generator that pulls its
+    output towards its neighbour matches the marginals but not the independence of the
+    chain's links; the penalty steers it to the solutions that do not.
 
-    **Returns:** `(loss, {"neighbour_corr"})`, the latter the largest |corr(X̂_t, X̃_t)| over
-    times and channels (rising towards 1 means the generator copies its neighbour).
+    **Arguments:** `model`; `batch = (ts, xs)`, `ts: (B, T)`, `xs: (B, T, size)`, B ≥ 3;
+    `key`; `depth`; `basepoint`; `decorrelation` (λ ≥ 0).
+
+    **Returns:** `(loss, {"neighbour_corr", "mmd"})`: the largest |corr(X̂_t, X̃_t)| over
+    times and channels (rising towards 1 means the generator copies its neighbour) and the
+    signature MMD alone.
+
+    **Raises:** `ValueError` for a batch of fewer than 3 paths or a negative
+    `decorrelation`.
     """
+    if not decorrelation >= 0:
+        raise ValueError(f"dc_gan_loss: decorrelation must be >= 0, got {decorrelation!r}")
     ts, xs = batch
     if xs.shape[0] < 3:
         raise ValueError(f"dc_gan_loss: the batch needs at least 3 paths (neighbour and "
@@ -202,6 +213,14 @@ def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int
     keys = jax.random.split(key, xs.shape[0])
     fake = jax.vmap(lambda t, y0, nb, k: model(t, y0, nb, key=k))(ts, y0s, neighbours, keys)
     augment = with_basepoint if basepoint else (lambda paths: paths)
-    loss = signature_mmd(augment(with_time(ts, fake)), augment(with_time(ts, xs)), depth)
+    mmd = signature_mmd(augment(with_time(ts, fake)), augment(with_time(ts, xs)), depth)
+    loss = mmd
+    if decorrelation > 0:
+        a = fake - fake.mean(0)
+        b = neighbours - neighbours.mean(0)
+        denominator = jnp.sum(a**2, 0) * jnp.sum(b**2, 0)
+        squared = jnp.sum(a * b, 0) ** 2 / jnp.where(denominator > 0, denominator, jnp.inf)
+        loss = loss + decorrelation * jnp.mean(squared)
     corr = jnp.max(neighbour_correlation(fake, neighbours))
-    return loss, {"neighbour_corr": jax.lax.stop_gradient(corr)}
+    return loss, {"neighbour_corr": jax.lax.stop_gradient(corr),
+                  "mmd": jax.lax.stop_gradient(mmd)}

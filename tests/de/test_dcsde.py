@@ -123,6 +123,13 @@ def test_dc_gan_loss_and_neighbour_correlation(float64):
         np.testing.assert_allclose(corr[t, 0], abs(np.corrcoef(fake[:, t, 0], nb[:, t, 0])[0, 1]),
                                    rtol=1e-10)
     np.testing.assert_allclose(aux["neighbour_corr"], np.max(corr), rtol=1e-12)
+    np.testing.assert_allclose(aux["mmd"], loss, rtol=1e-12)
+    # the decorrelation penalty: λ × mean over times of the squared NumPy correlation
+    # (t = 0 included: there the output is the initial value of another path)
+    penalised, aux2 = de.dc_gan_loss(model, (ts, xs), key, decorrelation=0.5)
+    squares = [np.corrcoef(fake[:, t, 0], nb[:, t, 0])[0, 1] ** 2 for t in range(6)]
+    np.testing.assert_allclose(penalised, loss + 0.5 * np.mean(squares), rtol=1e-10)
+    np.testing.assert_allclose(aux2["mmd"], loss, rtol=1e-12)
 
 
 def test_neighbour_correlation_detects_a_copying_generator(float64):
@@ -146,6 +153,9 @@ def test_dcsde_bad_input(user_errors):
         model(ts, jnp.zeros(2), jnp.zeros((3, 2)), key=jax.random.key(1))
     with pytest.raises(ValueError, match=r"y0 must have shape \(2,\)"):
         model(ts, jnp.zeros(3), jnp.zeros((4, 2)), key=jax.random.key(1))
+    with pytest.raises(ValueError, match="decorrelation must be >= 0"):
+        de.dc_gan_loss(model, (jnp.zeros((3, 4)), jnp.zeros((3, 4, 2))), jax.random.key(1),
+                       decorrelation=-1.0)
     with pytest.raises(ValueError, match="at least 3 paths"):
         de.dc_gan_loss(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 2))), jax.random.key(1))
     with pytest.raises(ValueError, match="times must be a positive int"):
