@@ -5,8 +5,9 @@ a = 0.02, θ = 0.1, c = 0.4·2/64, Y₀ ~ U(−1, 1), observed at t = 0, 1, …,
 the observations missing (NaN). The data are simulated by Euler–Maruyama on a fine grid;
 the generator (`SDEGenerator`, Stratonovich, reversible Heun on the unit grid) and the
 neural CDE critic (LipSwish, weights clipped by `clip_lipschitz`) are trained together with
-`sde_gan_losses` and `jaxlab.train.fit`, the generator's weights averaged over the second
-half of training (as in the paper). The metric: the generated marginal mean and standard
+`sde_gan_losses` and `jaxlab.train.fit` on data normalised by the mean and standard
+deviation of the observed initial values, the generator's weights averaged over the second
+tenth of training (as in the paper, over a shorter window). The metric: the generated marginal mean and standard
 deviation against the analytic ones,
 
     m(t) = a[t/θ − (1 − e^{−θt})/θ²],
@@ -69,15 +70,14 @@ class SDEGANOUConfig(Config):
     depth: int = 1
     initial_noise: int = 5
     noise: int = 3
-    batch_size: int = 1024
-    steps: int = 6000
-    generator_lr: float = 2e-4
-    critic_lr: float = 1e-3
-    average_from: float = 0.5
+    batch_size: int = 128
+    steps: int = 12000
+    generator_lr: float = 1e-4
+    critic_lr: float = 5e-4
+    average_from: float = 0.9
     average_every: int = 10
 
-    QUICK: ClassVar[dict] = {"paths": 2048, "eval_paths": 4096, "batch_size": 256,
-                             "steps": 600}
+    QUICK: ClassVar[dict] = {"paths": 1024, "eval_paths": 2048, "steps": 200}
 
     def validate(self) -> None:
         self.require(self.paths >= 8, "paths", "at least 8")
@@ -142,9 +142,15 @@ def run(config: SDEGANOUConfig, *, key) -> Result:
     k_data, k_drop, k_model, k_fit, k_gen = jax.random.split(key, 5)
     ts1 = jnp.arange(config.length, dtype=jnp.float32)
     ys = simulate(k_data, config.paths, config.length, config.substeps)
-    shift, scale = float(jnp.mean(ys)), float(jnp.std(ys))
-    xs = ((ys - shift) / scale)[..., None]
-    xs = jnp.where(jax.random.uniform(k_drop, xs.shape) < config.drop, jnp.nan, xs)
+    observed = jnp.where(jax.random.uniform(k_drop, ys.shape) < config.drop, jnp.nan, ys)
+    # normalised by the observed initial values, as in Kidger et al.: the initial spread is
+    # 1 and the noise the generator must learn is O(1) per unit time. (Normalised by the
+    # spread of all values instead, the noise to learn is ~30 times smaller than a fresh
+    # generator's and the generated spread stayed 2-4 times too large after 6000 steps.)
+    first = np.asarray(observed[:, 0])
+    first = first[np.isfinite(first)]
+    shift, scale = float(first.mean()), float(first.std())
+    xs = ((observed - shift) / scale)[..., None]
     ts = jnp.broadcast_to(ts1, (config.paths, config.length))
 
     kg, kc = jax.random.split(k_model)
@@ -255,7 +261,7 @@ EXPERIMENT = Experiment(
     subpackage="de",
     config=SDEGANOUConfig,
     run=run,
-    quick_runtime_s=80.0,
+    quick_runtime_s=67.0,
     description="SDE-GAN learning a time-dependent Ornstein-Uhlenbeck process, moments "
                 "against the closed form",
 )
