@@ -10,8 +10,8 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("de", "distrl", "experiments", "kde", "kernels", "koopman", "nn", "parallel",
-                "systems", "train")
+_SUBPACKAGES = ("de", "distrl", "experiments", "generative", "kde", "kernels", "koopman", "nn",
+                "parallel", "systems", "train")
 
 __all__ = ["__version__", *_SUBPACKAGES]
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from . import de as de
     from . import distrl as distrl
     from . import experiments as experiments
+    from . import generative as generative
     from . import kde as kde
     from . import kernels as kernels
     from . import koopman as koopman

@@ -1,0 +1,175 @@
+"""Closed-form drift, score and density along a path whose target is a Gaussian mixture.
+
+With a Gaussian base x₀ ~ N(m₀, C₀) independent of the target x₁ ~ Σₖ pₖ N(mₖ, Cₖ), the state
+x_t = αx₀ + βx₁ + γz is, given component k, Gaussian with mean μₖ = αm₀ + βmₖ and covariance
+Σₖ = α²C₀ + β²Cₖ + γ²I; (x_t, ẋ_t) are jointly Gaussian with Cov(ẋ_t, x_t | k) = ½Σ̇ₖ. So
+
+    s(t, x) = −Σₖ wₖ Σₖ⁻¹(x − μₖ),
+    b(t, x) = Σₖ wₖ [μ̇ₖ + ½Σ̇ₖ Σₖ⁻¹(x − μₖ)],      wₖ ∝ pₖ N(x; μₖ, Σₖ),
+
+exact for every `Interpolant` (any α, β, γ) and every `Diffusion` (α ≡ 0). These are the
+oracles of the generative experiments and tests.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpyro.distributions as dist
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from .._checks import check_real_floating, concrete_values, shape_str
+
+
+class GaussianMixture(eqx.Module):
+    """Σₖ pₖ N(mₖ, Cₖ) in d dimensions.
+
+    **Arguments:** `weights` (K,) positive, summing to 1; `means` (K, d); `covs` (K, d, d)
+    symmetric positive definite, or (K,) isotropic variances, or None (identity).
+
+    **Raises:** `ValueError` naming the argument on wrong shapes or invalid values.
+    """
+
+    weights: Float[Array, " K"]
+    means: Float[Array, "K d"]
+    covs: Float[Array, "K d d"]
+
+    def __init__(self, weights: ArrayLike, means: ArrayLike, covs: ArrayLike | None = None):
+        means = jnp.asarray(means)
+        if means.ndim != 2:
+            raise ValueError(f"GaussianMixture: means must have shape (K, d), got "
+                             f"{shape_str(means)}")
+        K, d = means.shape
+        weights = jnp.asarray(weights, dtype=means.dtype)
+        if weights.shape != (K,):
+            raise ValueError(f"GaussianMixture: weights must have shape ({K},), got "
+                             f"{shape_str(weights)}")
+        if covs is None:
+            covs = jnp.broadcast_to(jnp.eye(d, dtype=means.dtype), (K, d, d))
+        else:
+            covs = jnp.asarray(covs, dtype=means.dtype)
+            if covs.shape == (K,):
+                covs = covs[:, None, None] * jnp.eye(d, dtype=means.dtype)
+            if covs.shape != (K, d, d):
+                raise ValueError(f"GaussianMixture: covs must have shape ({K}, {d}, {d}) or "
+                                 f"({K},), got {shape_str(covs)}")
+        check_real_floating("GaussianMixture", weights=weights, means=means, covs=covs)
+        w = concrete_values(weights)
+        if w is not None and (w.min() <= 0 or abs(w.sum() - 1) > 1e-6):
+            raise ValueError(f"GaussianMixture: weights must be positive and sum to 1, got "
+                             f"{w.tolist()}")
+        self.weights, self.means, self.covs = weights, means, covs
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    def distribution(self) -> dist.MixtureSameFamily:
+        """The numpyro distribution."""
+        return dist.MixtureSameFamily(dist.Categorical(probs=self.weights),
+                                      dist.MultivariateNormal(self.means,
+                                                              covariance_matrix=self.covs))
+
+    def log_prob(self, x: Float[ArrayLike, "*batch d"]) -> Array:
+        """log density at `x`, shape `batch`."""
+        return self.distribution().log_prob(jnp.asarray(x))
+
+    def sample(self, key: PRNGKeyArray, n: int) -> Float[Array, "n d"]:
+        """`n` samples."""
+        return self.distribution().sample(key, (n,))
+
+    def mean(self) -> Float[Array, " d"]:
+        return self.weights @ self.means
+
+    def covariance(self) -> Float[Array, "d d"]:
+        centred = self.means - self.mean()
+        return (jnp.einsum("k,kij->ij", self.weights, self.covs)
+                + jnp.einsum("k,ki,kj->ij", self.weights, centred, centred))
+
+
+class PathMarginal(eqx.Module):
+    """The marginal law of x_t along a path from a Gaussian base to a `GaussianMixture`,
+    with its exact score, drift (probability-flow velocity) and log density.
+
+    **Arguments:** `path` (`Interpolant` or `Diffusion`), `target` (`GaussianMixture`),
+    `base_mean`, `base_cov` (of x₀; default N(0, I); ignored by a `Diffusion`).
+    """
+
+    path: eqx.Module
+    target: GaussianMixture
+    base_mean: Float[Array, " d"]
+    base_cov: Float[Array, "d d"]
+
+    def __init__(self, path, target: GaussianMixture, base_mean=None, base_cov=None):
+        d = target.dim
+        dtype = target.means.dtype
+        self.path = path
+        self.target = target
+        self.base_mean = (jnp.zeros(d, dtype) if base_mean is None
+                          else jnp.asarray(base_mean, dtype))
+        self.base_cov = (jnp.eye(d, dtype=dtype) if base_cov is None
+                         else jnp.asarray(base_cov, dtype))
+        if self.base_mean.shape != (d,):
+            raise ValueError(f"PathMarginal: base_mean must have shape ({d},), got "
+                             f"{shape_str(self.base_mean)}")
+        if self.base_cov.shape != (d, d):
+            raise ValueError(f"PathMarginal: base_cov must have shape ({d}, {d}), got "
+                             f"{shape_str(self.base_cov)}")
+
+    def components(self, t):
+        """Means μₖ (K, d), covariances Σₖ (K, d, d), their derivatives μ̇ₖ and ½Σ̇ₖ."""
+        c = self.path.coefficients(t)
+        eye = jnp.eye(self.target.dim, dtype=self.target.means.dtype)
+        mu = c.alpha * self.base_mean + c.beta * self.target.means
+        dmu = c.dalpha * self.base_mean + c.dbeta * self.target.means
+        cov = c.alpha**2 * self.base_cov + c.beta**2 * self.target.covs + c.gamma2 * eye
+        half_dcov = (c.alpha * c.dalpha * self.base_cov + c.beta * c.dbeta * self.target.covs
+                     + c.gamma_dgamma * eye)
+        return mu, cov, dmu, half_dcov
+
+    def _posterior(self, t, x):
+        mu, cov, dmu, half_dcov = self.components(t)
+        chol = jnp.linalg.cholesky(cov)
+        diff = x - mu
+        white = jax.vmap(lambda L, r: jax.scipy.linalg.solve_triangular(L, r, lower=True))(
+            chol, diff)
+        solved = jax.vmap(lambda L, w: jax.scipy.linalg.solve_triangular(L.T, w, lower=False))(
+            chol, white)                                     # Σₖ⁻¹(x − μₖ)
+        logdet = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+        d = x.shape[-1]
+        log_comp = (jnp.log(self.target.weights) - 0.5 * jnp.sum(white**2, -1)
+                    - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi))
+        return log_comp, solved, dmu, half_dcov
+
+    def log_prob(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+        """log p_t(x) for one point `x` (vmap over points)."""
+        log_comp, *_ = self._posterior(t, jnp.asarray(x))
+        return jax.nn.logsumexp(log_comp)
+
+    def score(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+        """∇ₓ log p_t(x) = −Σₖ wₖ Σₖ⁻¹(x − μₖ)."""
+        log_comp, solved, _, _ = self._posterior(t, jnp.asarray(x))
+        w = jax.nn.softmax(log_comp)
+        return -w @ solved
+
+    def drift(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+        """b(t, x) = Σₖ wₖ [μ̇ₖ + ½Σ̇ₖ Σₖ⁻¹(x − μₖ)]: the velocity whose flow carries p_t
+        (the interpolant drift; for a `Diffusion` the probability-flow ODE velocity
+        f x − ½g² s)."""
+        log_comp, solved, dmu, half_dcov = self._posterior(t, jnp.asarray(x))
+        w = jax.nn.softmax(log_comp)
+        return w @ (dmu + jnp.einsum("kij,kj->ki", half_dcov, solved))
+
+    def velocity(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+        """v(t, x) = E[∂_t I | x_t = x] = b + γγ̇ s (the interpolant's velocity without the
+        γ̇z term)."""
+        return self.drift(t, x) + self.path.coefficients(t).gamma_dgamma * self.score(t, x)
+
+    def sample(self, t, key: PRNGKeyArray, n: int) -> Float[Array, "n d"]:
+        """`n` exact samples of x_t."""
+        k0, k1, kz = jax.random.split(key, 3)
+        d = self.target.dim
+        x0 = jax.random.multivariate_normal(k0, self.base_mean, self.base_cov, (n,))
+        x1 = self.target.sample(k1, n)
+        z = jax.random.normal(kz, (n, d), dtype=x1.dtype)
+        c = self.path.coefficients(t)
+        return c.alpha * x0 + c.beta * x1 + jnp.sqrt(c.gamma2) * z

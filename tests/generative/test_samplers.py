@@ -1,0 +1,153 @@
+"""Samplers with exact fields: shared marginals for every ε, the ODE likelihood against the
+exact density, Hutchinson unbiasedness, diffusion samplers and DDIM's exactness."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxlab import generative as gen
+
+N, STEPS = 4000, 100  # samples and steps of the moment tests (tolerances scale with N)
+TARGET = gen.GaussianMixture(jnp.array([0.3, 0.7]), jnp.array([[-2.0, 0.5], [1.5, -0.5]]),
+                             jnp.array([[[0.3, 0.1], [0.1, 0.4]], [[0.5, -0.2], [-0.2, 0.3]]]))
+
+
+def _moment_errors(xs, mean, cov):
+    """(|mean error| / s.e., |cov error| / s.e.) of a sample against exact moments, with the
+    standard errors of the sample mean and of the sample covariance entries (Gaussian
+    fourth moments are replaced by the sample's own)."""
+    xs = np.asarray(xs, dtype=np.float64)
+    n = xs.shape[0]
+    m = xs.mean(0)
+    c = np.cov(xs.T)
+    se_mean = np.sqrt(np.diag(c) / n)
+    centred = xs - m
+    prods = centred[:, :, None] * centred[:, None, :]
+    se_cov = prods.std(0) / np.sqrt(n)
+    return np.abs(m - mean) / se_mean, np.abs(c - cov) / se_cov
+
+
+def test_forward_sde_marginals_do_not_depend_on_epsilon(float64):
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
+    mean, cov = np.asarray(TARGET.mean()), np.asarray(TARGET.covariance())
+    x0 = jax.random.normal(jax.random.PRNGKey(0), (N, 2), dtype=jnp.float64)
+    run = jax.jit(lambda x, k, e: gen.sample_sde(marg.drift, marg.score, x, key=k,
+                                                 diffusion=e, steps=STEPS, solver="heun"))
+    for eps in [0.0, 0.5, 2.0]:
+        xs = run(x0, jax.random.PRNGKey(1), eps)
+        z_mean, z_cov = _moment_errors(xs, mean, cov)
+        # 5 standard errors: fails for a wrong sign of ε s (the variance then drifts) or a
+        # missing √2 in the noise
+        assert z_mean.max() < 5 and z_cov.max() < 5, (eps, z_mean, z_cov)
+
+
+def test_wrong_epsilon_term_is_detected(float64):
+    # the moment test can fail: dropping the +εs correction with ε = 2 changes the marginals
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
+    x0 = jax.random.normal(jax.random.PRNGKey(0), (N, 2), dtype=jnp.float64)
+    xs = jax.jit(lambda x: gen.sample_sde(marg.drift, lambda t, y: 0 * y, x,
+                                          key=jax.random.PRNGKey(1), diffusion=2.0,
+                                          steps=STEPS, solver="heun"))(x0)
+    _, z_cov = _moment_errors(xs, np.asarray(TARGET.mean()), np.asarray(TARGET.covariance()))
+    assert z_cov.max() > 20
+
+
+def test_backward_sde_returns_to_the_base(float64):
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
+    x1 = TARGET.sample(jax.random.PRNGKey(2), N)
+    xs = jax.jit(lambda x: gen.sample_sde(marg.drift, marg.score, x, key=jax.random.PRNGKey(3),
+                                          diffusion=1.0, steps=STEPS, solver="heun",
+                                          direction="backward"))(x1)
+    z_mean, z_cov = _moment_errors(xs, np.zeros(2), np.eye(2))
+    assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean, z_cov)
+
+
+def test_ode_adaptive_and_fixed_step_agree(float64):
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
+    x0 = jax.random.normal(jax.random.PRNGKey(4), (64, 2), dtype=jnp.float64)
+    ref = gen.sample_ode(marg.drift, x0, solver="tsit5", rtol=1e-10, atol=1e-10)
+    heun = gen.sample_ode(marg.drift, x0, solver="heun", steps=STEPS)
+    euler = gen.sample_ode(marg.drift, x0, solver="euler", steps=STEPS)
+    err_h = float(jnp.max(jnp.abs(heun - ref)))
+    err_e = float(jnp.max(jnp.abs(euler - ref)))
+    assert err_h < 2e-3 and err_e > 20 * err_h, (err_h, err_e)
+
+
+def test_ode_log_likelihood_matches_exact_density(float64):
+    marg = gen.PathMarginal(gen.Interpolant.linear("zero"), TARGET)
+    x1 = TARGET.sample(jax.random.PRNGKey(5), 16)
+    base = lambda x: -0.5 * x @ x - jnp.log(2 * jnp.pi)
+    ll = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, rtol=1e-9, atol=1e-9))(x1)
+    np.testing.assert_allclose(ll, TARGET.log_prob(x1), rtol=1e-6, atol=1e-6)
+    # Hutchinson with 64 probes per point: unbiased, so the mean error over points is small
+    llh = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, probes=64,
+                                               key=jax.random.PRNGKey(6), rtol=1e-7,
+                                               atol=1e-7))(x1)
+    err = np.asarray(llh - TARGET.log_prob(x1))
+    assert abs(err.mean()) < 4 * err.std() / np.sqrt(err.size) + 1e-6
+    assert err.std() > 0  # the probes are random: not the exact trace
+
+
+def test_hutchinson_divergence_is_unbiased(float64):
+    w = jnp.asarray(np.random.default_rng(0).normal(size=(5, 5)))
+    fn = lambda x: jnp.tanh(w @ x) + x**3
+    x = jnp.asarray(np.random.default_rng(1).normal(size=5))
+    exact = gen.divergence(fn, x)
+    jac = np.asarray(jax.jacfwd(fn)(x))
+    np.testing.assert_allclose(exact, np.trace(jac), rtol=1e-12)
+    keys = jax.random.split(jax.random.PRNGKey(0), 4000)
+    est = np.asarray(jax.jit(jax.vmap(lambda k: gen.divergence(fn, x, key=k, probes=1)))(keys))
+    # Rademacher: Var = 2 Σ_{i≠j} J_ij² (J symmetrised)
+    sym = 0.5 * (jac + jac.T)
+    sd = np.sqrt(2 * (np.sum(sym**2) - np.sum(np.diag(sym) ** 2)))
+    assert abs(est.mean() - float(exact)) < 4 * sd / np.sqrt(keys.shape[0])
+    np.testing.assert_allclose(est.std(), sd, rtol=0.1)
+
+
+@pytest.mark.parametrize("method", ["ode", "sde", "ddim"])
+def test_diffusion_samplers_with_the_analytic_score(float64, method):
+    vp = gen.Diffusion.vp()
+    marg = gen.PathMarginal(vp, TARGET)
+    model = lambda t, x: -jnp.sqrt(vp.coefficients(t).gamma2) * marg.score(t, x)  # ε̂
+    xT = jax.random.normal(jax.random.PRNGKey(7), (N, 2), dtype=jnp.float64)
+    xs = jax.jit(lambda x: gen.sample_diffusion(model, vp, x, prediction="noise",
+                                                method=method, key=jax.random.PRNGKey(8),
+                                                steps=STEPS))(xT)
+    z_mean, z_cov = _moment_errors(xs, np.asarray(TARGET.mean()),
+                                   np.asarray(TARGET.covariance()))
+    assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean, z_cov)
+
+
+def test_ddim_is_exact_for_a_point_mass(float64):
+    # data = δ_m: ε̂ is constant along the probability-flow trajectory, so one DDIM step is
+    # the exact flow map x_T -> a(t_min) m + σ(t_min) ε.
+    vp = gen.Diffusion.vp()
+    m = jnp.array([1.0, -2.0])
+    point = gen.PathMarginal(vp, gen.GaussianMixture(jnp.ones(1), m[None],
+                                                     jnp.zeros((1, 2, 2))))
+    model = lambda t, x: -jnp.sqrt(vp.coefficients(t).gamma2) * point.score(t, x)
+    xT = jax.random.normal(jax.random.PRNGKey(9), (8, 2), dtype=jnp.float64)
+    one = gen.ddim(model, vp, xT, steps=1)
+    many = gen.ddim(model, vp, xT, steps=37)
+    c = vp.coefficients(vp.t_min)
+    cT = vp.coefficients(vp.T)
+    exact = c.beta * m + jnp.sqrt(c.gamma2) * (xT - cT.beta * m) / jnp.sqrt(cT.gamma2)
+    np.testing.assert_allclose(one, exact, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(many, exact, rtol=1e-10, atol=1e-12)
+
+
+def test_sampler_arguments_are_checked():
+    f = lambda t, x: x
+    with pytest.raises(ValueError, match=r"shape \(n, d\)"):
+        gen.sample_ode(f, jnp.zeros(3))
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        gen.sample_ode(f, jnp.zeros((2, 3)), steps=0)
+    with pytest.raises(ValueError, match="solver must be one of"):
+        gen.sample_ode(f, jnp.zeros((2, 3)), solver="rk4")
+    with pytest.raises(ValueError, match="diffusion must be a scalar >= 0"):
+        gen.sample_sde(f, f, jnp.zeros((2, 3)), key=jax.random.PRNGKey(0), diffusion=-1.0)
+    with pytest.raises(ValueError, match="direction"):
+        gen.sample_sde(f, f, jnp.zeros((2, 3)), key=jax.random.PRNGKey(0), direction="up")
+    with pytest.raises(ValueError, match="needs key"):
+        gen.divergence(lambda x: x, jnp.zeros(3), probes=2)
