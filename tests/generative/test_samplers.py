@@ -9,8 +9,13 @@ import pytest
 from jaxlab import generative as gen
 
 N, STEPS = 4000, 100  # samples and steps of the moment tests (tolerances scale with N)
-TARGET = gen.GaussianMixture(jnp.array([0.3, 0.7]), jnp.array([[-2.0, 0.5], [1.5, -0.5]]),
-                             jnp.array([[[0.3, 0.1], [0.1, 0.4]], [[0.5, -0.2], [-0.2, 0.3]]]))
+
+
+def _target():
+    """The test mixture, in the precision enabled when called."""
+    return gen.GaussianMixture(
+        jnp.array([0.3, 0.7]), jnp.array([[-2.0, 0.5], [1.5, -0.5]]),
+        jnp.array([[[0.3, 0.1], [0.1, 0.4]], [[0.5, -0.2], [-0.2, 0.3]]]))
 
 
 def _moment_errors(xs, mean, cov):
@@ -29,8 +34,8 @@ def _moment_errors(xs, mean, cov):
 
 
 def test_forward_sde_marginals_do_not_depend_on_epsilon(float64):
-    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
-    mean, cov = np.asarray(TARGET.mean()), np.asarray(TARGET.covariance())
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
+    mean, cov = np.asarray(_target().mean()), np.asarray(_target().covariance())
     x0 = jax.random.normal(jax.random.PRNGKey(0), (N, 2), dtype=jnp.float64)
     run = jax.jit(lambda x, k, e: gen.sample_sde(marg.drift, marg.score, x, key=k,
                                                  diffusion=e, steps=STEPS, solver="heun"))
@@ -44,18 +49,18 @@ def test_forward_sde_marginals_do_not_depend_on_epsilon(float64):
 
 def test_wrong_epsilon_term_is_detected(float64):
     # the moment test can fail: dropping the +εs correction with ε = 2 changes the marginals
-    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
     x0 = jax.random.normal(jax.random.PRNGKey(0), (N, 2), dtype=jnp.float64)
     xs = jax.jit(lambda x: gen.sample_sde(marg.drift, lambda t, y: 0 * y, x,
                                           key=jax.random.PRNGKey(1), diffusion=2.0,
                                           steps=STEPS, solver="heun"))(x0)
-    _, z_cov = _moment_errors(xs, np.asarray(TARGET.mean()), np.asarray(TARGET.covariance()))
+    _, z_cov = _moment_errors(xs, np.asarray(_target().mean()), np.asarray(_target().covariance()))
     assert z_cov.max() > 20
 
 
 def test_backward_sde_returns_to_the_base(float64):
-    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
-    x1 = TARGET.sample(jax.random.PRNGKey(2), N)
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
+    x1 = _target().sample(jax.random.PRNGKey(2), N)
     xs = jax.jit(lambda x: gen.sample_sde(marg.drift, marg.score, x, key=jax.random.PRNGKey(3),
                                           diffusion=1.0, steps=STEPS, solver="heun",
                                           direction="backward"))(x1)
@@ -64,7 +69,7 @@ def test_backward_sde_returns_to_the_base(float64):
 
 
 def test_ode_adaptive_and_fixed_step_agree(float64):
-    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), TARGET)
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
     x0 = jax.random.normal(jax.random.PRNGKey(4), (64, 2), dtype=jnp.float64)
     ref = gen.sample_ode(marg.drift, x0, solver="tsit5", rtol=1e-10, atol=1e-10)
     heun = gen.sample_ode(marg.drift, x0, solver="heun", steps=STEPS)
@@ -75,16 +80,16 @@ def test_ode_adaptive_and_fixed_step_agree(float64):
 
 
 def test_ode_log_likelihood_matches_exact_density(float64):
-    marg = gen.PathMarginal(gen.Interpolant.linear("zero"), TARGET)
-    x1 = TARGET.sample(jax.random.PRNGKey(5), 16)
+    marg = gen.PathMarginal(gen.Interpolant.linear("zero"), _target())
+    x1 = _target().sample(jax.random.PRNGKey(5), 16)
     base = lambda x: -0.5 * x @ x - jnp.log(2 * jnp.pi)
     ll = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, rtol=1e-9, atol=1e-9))(x1)
-    np.testing.assert_allclose(ll, TARGET.log_prob(x1), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ll, _target().log_prob(x1), rtol=1e-6, atol=1e-6)
     # Hutchinson with 64 probes per point: unbiased, so the mean error over points is small
     llh = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, probes=64,
                                                key=jax.random.PRNGKey(6), rtol=1e-7,
                                                atol=1e-7))(x1)
-    err = np.asarray(llh - TARGET.log_prob(x1))
+    err = np.asarray(llh - _target().log_prob(x1))
     assert abs(err.mean()) < 4 * err.std() / np.sqrt(err.size) + 1e-6
     assert err.std() > 0  # the probes are random: not the exact trace
 
@@ -108,14 +113,14 @@ def test_hutchinson_divergence_is_unbiased(float64):
 @pytest.mark.parametrize("method", ["ode", "sde", "ddim"])
 def test_diffusion_samplers_with_the_analytic_score(float64, method):
     vp = gen.Diffusion.vp()
-    marg = gen.PathMarginal(vp, TARGET)
+    marg = gen.PathMarginal(vp, _target())
     model = lambda t, x: -jnp.sqrt(vp.coefficients(t).gamma2) * marg.score(t, x)  # ε̂
     xT = jax.random.normal(jax.random.PRNGKey(7), (N, 2), dtype=jnp.float64)
     xs = jax.jit(lambda x: gen.sample_diffusion(model, vp, x, prediction="noise",
                                                 method=method, key=jax.random.PRNGKey(8),
                                                 steps=STEPS))(xT)
-    z_mean, z_cov = _moment_errors(xs, np.asarray(TARGET.mean()),
-                                   np.asarray(TARGET.covariance()))
+    z_mean, z_cov = _moment_errors(xs, np.asarray(_target().mean()),
+                                   np.asarray(_target().covariance()))
     assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean, z_cov)
 
 
