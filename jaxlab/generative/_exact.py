@@ -87,47 +87,53 @@ class GaussianMixture(eqx.Module):
 
 
 class PathMarginal(eqx.Module):
-    """The marginal law of x_t along a path from a Gaussian base to a `GaussianMixture`,
-    with its exact score, drift (probability-flow velocity) and log density.
+    """The marginal law of x_t along a path from a Gaussian-mixture base to a
+    `GaussianMixture` target (independent coupling), with its exact score, drift
+    (probability-flow velocity) and log density.
+
+    With base Σⱼ qⱼ N(m₀ⱼ, C₀ⱼ), x_t is the mixture over pairs (j, k) with weights qⱼpₖ, means
+    αm₀ⱼ + βmₖ and covariances α²C₀ⱼ + β²Cₖ + γ²I; the formulas of the module docstring hold
+    with k running over the pairs.
 
     **Arguments:** `path` (`Interpolant` or `Diffusion`), `target` (`GaussianMixture`),
-    `base_mean`, `base_cov` (of x₀; default N(0, I); ignored by a `Diffusion`).
+    `base` (`GaussianMixture` of x₀; default N(0, I); irrelevant for a `Diffusion`, whose
+    α ≡ 0).
+
+    **Raises:** `ValueError` if base and target have different dimensions.
     """
 
     path: eqx.Module
     target: GaussianMixture
-    base_mean: Float[Array, " d"]
-    base_cov: Float[Array, "d d"]
+    base: GaussianMixture
 
-    def __init__(self, path, target: GaussianMixture, base_mean=None, base_cov=None):
+    def __init__(self, path, target: GaussianMixture, base: GaussianMixture | None = None):
         d = target.dim
         dtype = target.means.dtype
-        self.path = path
-        self.target = target
-        self.base_mean = (jnp.zeros(d, dtype) if base_mean is None
-                          else jnp.asarray(base_mean, dtype))
-        self.base_cov = (jnp.eye(d, dtype=dtype) if base_cov is None
-                         else jnp.asarray(base_cov, dtype))
-        if self.base_mean.shape != (d,):
-            raise ValueError(f"PathMarginal: base_mean must have shape ({d},), got "
-                             f"{shape_str(self.base_mean)}")
-        if self.base_cov.shape != (d, d):
-            raise ValueError(f"PathMarginal: base_cov must have shape ({d}, {d}), got "
-                             f"{shape_str(self.base_cov)}")
+        if base is None:
+            base = GaussianMixture(jnp.ones(1, dtype), jnp.zeros((1, d), dtype))
+        if base.dim != d:
+            raise ValueError(f"PathMarginal: base and target must have the same dimension, "
+                             f"got {base.dim} and {d}")
+        self.path, self.target, self.base = path, target, base
 
     def components(self, t):
-        """Means μₖ (K, d), covariances Σₖ (K, d, d), their derivatives μ̇ₖ and ½Σ̇ₖ."""
+        """Weights (J·K,), means μ (J·K, d), covariances Σ (J·K, d, d), μ̇ and ½Σ̇ of the
+        mixture x_t over (base, target) component pairs."""
         c = self.path.coefficients(t)
-        eye = jnp.eye(self.target.dim, dtype=self.target.means.dtype)
-        mu = c.alpha * self.base_mean + c.beta * self.target.means
-        dmu = c.dalpha * self.base_mean + c.dbeta * self.target.means
-        cov = c.alpha**2 * self.base_cov + c.beta**2 * self.target.covs + c.gamma2 * eye
-        half_dcov = (c.alpha * c.dalpha * self.base_cov + c.beta * c.dbeta * self.target.covs
-                     + c.gamma_dgamma * eye)
-        return mu, cov, dmu, half_dcov
+        d = self.target.dim
+        eye = jnp.eye(d, dtype=self.target.means.dtype)
+        m0, C0 = self.base.means[:, None], self.base.covs[:, None]
+        m1, C1 = self.target.means[None], self.target.covs[None]
+        weights = (self.base.weights[:, None] * self.target.weights[None]).reshape(-1)
+        mu = (c.alpha * m0 + c.beta * m1).reshape(-1, d)
+        dmu = (c.dalpha * m0 + c.dbeta * m1).reshape(-1, d)
+        cov = (c.alpha**2 * C0 + c.beta**2 * C1 + c.gamma2 * eye).reshape(-1, d, d)
+        half_dcov = (c.alpha * c.dalpha * C0 + c.beta * c.dbeta * C1
+                     + c.gamma_dgamma * eye).reshape(-1, d, d)
+        return weights, mu, cov, dmu, half_dcov
 
     def _posterior(self, t, x):
-        mu, cov, dmu, half_dcov = self.components(t)
+        weights, mu, cov, dmu, half_dcov = self.components(t)
         chol = jnp.linalg.cholesky(cov)
         diff = x - mu
         white = jax.vmap(lambda L, r: jax.scipy.linalg.solve_triangular(L, r, lower=True))(
@@ -136,7 +142,7 @@ class PathMarginal(eqx.Module):
             chol, white)                                     # Σₖ⁻¹(x − μₖ)
         logdet = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
         d = x.shape[-1]
-        log_comp = (jnp.log(self.target.weights) - 0.5 * jnp.sum(white**2, -1)
+        log_comp = (jnp.log(weights) - 0.5 * jnp.sum(white**2, -1)
                     - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi))
         return log_comp, solved, dmu, half_dcov
 
@@ -168,7 +174,7 @@ class PathMarginal(eqx.Module):
         """`n` exact samples of x_t."""
         k0, k1, kz = jax.random.split(key, 3)
         d = self.target.dim
-        x0 = jax.random.multivariate_normal(k0, self.base_mean, self.base_cov, (n,))
+        x0 = self.base.sample(k0, n)
         x1 = self.target.sample(k1, n)
         z = jax.random.normal(kz, (n, d), dtype=x1.dtype)
         c = self.path.coefficients(t)

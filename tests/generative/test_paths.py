@@ -82,8 +82,8 @@ def test_gaussian_to_gaussian_drift_and_score_closed_form(float64):
     # b = μ̇ + ½ Ṡ/S (x − μ), written here in plain NumPy.
     m0, c0, m1, c1 = 0.3, 0.7, -1.2, 2.5
     target = gen.GaussianMixture(jnp.array([1.0]), jnp.array([[m1]]), jnp.array([[[c1]]]))
-    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), target, jnp.array([m0]),
-                            jnp.array([[c0]]))
+    base = gen.GaussianMixture(jnp.array([1.0]), jnp.array([[m0]]), jnp.array([[[c0]]]))
+    marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), target, base)
     xs = np.linspace(-4, 4, 17)
     fields = jax.jit(jax.vmap(lambda t, x: (marg.score(t, x)[0], marg.drift(t, x)[0],
                                             marg.log_prob(t, x)), in_axes=(None, 0)))
@@ -103,8 +103,8 @@ def test_gaussian_to_gaussian_drift_and_score_closed_form(float64):
 @pytest.mark.parametrize("name", ["linear-sqrt", "trig-sin2", "custom-gamma"])
 def test_mixture_fields_satisfy_continuity_equation(float64, name):
     # ∂_t log p + ∇·b + b·∇log p = 0 and s = ∇ log p, by autodiff of the log-density.
-    marg = gen.PathMarginal(INTERPOLANTS[name](), _gmm(3), jnp.array([0.5, -0.2, 0.1]),
-                            jnp.diag(jnp.array([1.0, 0.5, 2.0])))
+    # a mixture-to-mixture path (the base has 3 components too)
+    marg = gen.PathMarginal(INTERPOLANTS[name](), _gmm(3), _gmm(3, key=11))
     pts = jnp.asarray(np.random.default_rng(5).normal(size=(6, 3)) * 2)
 
     @jax.jit
