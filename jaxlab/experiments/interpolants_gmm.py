@@ -42,7 +42,7 @@ class InterpolantsGMMConfig(Config):
 
     dims: str = "2,16"
     pairs: int = 100_000
-    steps: int = 6000
+    steps: int = 12000
     batch_size: int = 512
     lr: float = 2e-3
     width: int = 128

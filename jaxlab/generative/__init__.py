@@ -34,6 +34,7 @@ from ._losses import cfm_loss as cfm_loss
 from ._losses import denoising_loss as denoising_loss
 from ._losses import guided as guided
 from ._losses import interpolant_loss as interpolant_loss
+from ._metrics import binned_w2 as binned_w2
 from ._paths import Diffusion as Diffusion
 from ._paths import Interpolant as Interpolant
 from ._paths import PathCoefficients as PathCoefficients

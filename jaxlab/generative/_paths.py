@@ -254,6 +254,13 @@ class Diffusion(eqx.Module):
         return cls(lambda t: 1.0 + 0.0 * t, lambda t: sigma_min**2 * jnp.exp(2 * ratio * t),
                    name="ve", **kwargs)
 
+    @classmethod
+    def ou(cls, **kwargs) -> "Diffusion":
+        """The Ornstein–Uhlenbeck process dx = −x dt + dW of Deveney et al. (2023):
+        a = e^{−t}, σ² = ½(1 − e^{−2t}); its prior is N(0, ½I)."""
+        return cls(lambda t: jnp.exp(-t), lambda t: -0.5 * jnp.expm1(-2 * t), name="ou",
+                   **kwargs)
+
     def coefficients(self, t: Float[ArrayLike, ""]) -> PathCoefficients:
         """The path in interpolant form: α = 0, β = a(t), γ² = σ²(t), and derivatives."""
         a, da = _value_and_derivative(self.signal, t)

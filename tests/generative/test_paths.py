@@ -203,3 +203,12 @@ def test_bad_arguments_name_themselves():
         gen.GaussianMixture(jnp.ones(2) / 2, jnp.zeros((3, 2)))
     with pytest.raises(ValueError, match="sum to 1"):
         gen.GaussianMixture(jnp.ones(3), jnp.zeros((3, 2)))
+
+
+def test_ou_diffusion_is_the_papers_process(float64):
+    ou = gen.Diffusion.ou(t_min=1e-3, T=5.0)
+    for t in [0.01, 0.5, 3.0]:
+        c = ou.coefficients(t)
+        np.testing.assert_allclose([c.beta, c.gamma2], [np.exp(-t), 0.5 * (1 - np.exp(-2 * t))],
+                                   rtol=1e-13)
+        np.testing.assert_allclose(ou.sde(t), [-1.0, 1.0], rtol=1e-12)
