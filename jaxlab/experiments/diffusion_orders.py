@@ -132,7 +132,7 @@ EXPERIMENT = Experiment(
     subpackage="generative",
     config=DiffusionOrdersConfig,
     run=run,
-    quick_runtime_s=40.0,
+    quick_runtime_s=28.0,
     description="Convergence orders of Euler, Heun and DDIM probability-flow samplers with "
                 "the analytic score of a Gaussian mixture",
 )

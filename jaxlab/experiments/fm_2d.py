@@ -214,7 +214,7 @@ EXPERIMENT = Experiment(
     subpackage="generative",
     config=FM2DConfig,
     run=run,
-    quick_runtime_s=60.0,
+    quick_runtime_s=83.0,
     description="I-CFM vs OT-CFM on 8 Gaussians -> moons and N(0, I) -> 8 Gaussians: W2 and "
                 "normalised path energy (torchcfm's 2-D protocol)",
 )

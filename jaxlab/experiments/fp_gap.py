@@ -193,7 +193,7 @@ EXPERIMENT = Experiment(
     subpackage="generative",
     config=FPGapConfig,
     run=run,
-    quick_runtime_s=80.0,
+    quick_runtime_s=47.0,
     description="Fokker-Planck regularised score model: the ODE-SDE gap against the FP "
                 "weight (binned-histogram W2)",
 )

@@ -243,7 +243,7 @@ EXPERIMENT = Experiment(
     subpackage="generative",
     config=InterpolantsGMMConfig,
     run=run,
-    quick_runtime_s=60.0,
+    quick_runtime_s=52.0,
     description="Stochastic interpolant between Gaussian mixtures: learned drift and score "
                 "against the closed form, KL of ODE and SDE samplers",
 )
