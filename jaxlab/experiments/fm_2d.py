@@ -121,21 +121,31 @@ def w2(x, y) -> float:
     return float(jnp.sqrt(jnp.mean(jnp.sum((x - y[perm]) ** 2, -1))))
 
 
-def train_field(task: str, method: str, config: FM2DConfig, key):
-    """The trained velocity MLP (and the training time in seconds)."""
-    import functools
-    import time
-
+def training_setup(task: str, config: FM2DConfig, key):
+    """(data, initial model, fit key) of `train_field(task, ..., key)`: the data set
+    `(x0, x1)` of `config.pairs` rows and torchcfm's MLP, (t, x) → 64 → 64 → 64 → 2, SELU."""
     import jax
-    import optax
 
-    from jaxlab import de, train
-    from jaxlab import generative as gen
+    from jaxlab import de
 
     k_data, k_model, k_fit = jax.random.split(key, 3)
     data = sample_task(task, k_data, config.pairs)
     model = de.MLPField(2, (2,), width=config.width, depth=3, activation=jax.nn.selu,
                         key=k_model)
+    return data, model, k_fit
+
+
+def train_field(task: str, method: str, config: FM2DConfig, key):
+    """The trained velocity MLP (and the training time in seconds)."""
+    import functools
+    import time
+
+    import optax
+
+    from jaxlab import generative as gen
+    from jaxlab import train
+
+    data, model, k_fit = training_setup(task, config, key)
     loss = functools.partial(gen.cfm_loss, coupling=METHODS[method], sigma=config.sigma)
     start = time.perf_counter()
     result = train.fit(loss, model, data, optax.adam(config.lr), steps=config.steps,

@@ -110,6 +110,7 @@ def test_ot_assignment_is_optimal_by_brute_force():
     np.testing.assert_array_equal(batched, np.stack([perm, perm]))
 
 
+@pytest.mark.slow  # ott-jax's solver; the exact coupling is tested by default
 def test_sinkhorn_plan_marginals_and_small_epsilon_limit():
     rng = np.random.default_rng(1)
     x0, x1 = jnp.asarray(rng.normal(size=(32, 2))), jnp.asarray(rng.normal(size=(32, 2)) + 2)

@@ -47,6 +47,7 @@ def test_forward_sde_marginals_do_not_depend_on_epsilon(float64):
         assert z_mean.max() < 5 and z_cov.max() < 5, (eps, z_mean, z_cov)
 
 
+@pytest.mark.slow  # shows the moment test can fail; the ε test itself runs by default
 def test_wrong_epsilon_term_is_detected(float64):
     # the moment test can fail: dropping the +εs correction with ε = 2 changes the marginals
     marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
@@ -58,6 +59,7 @@ def test_wrong_epsilon_term_is_detected(float64):
     assert z_cov.max() > 20
 
 
+@pytest.mark.slow  # the same sampler as the default forward-SDE test, time reversed
 def test_backward_sde_returns_to_the_base(float64):
     marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
     x1 = _target().sample(jax.random.PRNGKey(2), N)
@@ -68,6 +70,7 @@ def test_backward_sde_returns_to_the_base(float64):
     assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean, z_cov)
 
 
+@pytest.mark.slow  # diffrax's solvers; the samplers' plumbing is covered by default tests
 def test_ode_adaptive_and_fixed_step_agree(float64):
     marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
     x0 = jax.random.normal(jax.random.PRNGKey(4), (64, 2), dtype=jnp.float64)
@@ -110,7 +113,10 @@ def test_hutchinson_divergence_is_unbiased(float64):
     np.testing.assert_allclose(est.std(), sd, rtol=0.1)
 
 
-@pytest.mark.parametrize("method", ["ode", "sde", "ddim"])
+# the PF-ODE by default; the reverse SDE and DDIM with `slow` (DDIM's exactness and the
+# SDE sampler are covered by default tests of their own)
+@pytest.mark.parametrize("method", ["ode", pytest.param("sde", marks=pytest.mark.slow),
+                                    pytest.param("ddim", marks=pytest.mark.slow)])
 def test_diffusion_samplers_with_the_analytic_score(float64, method):
     vp = gen.Diffusion.vp()
     marg = gen.PathMarginal(vp, _target())
