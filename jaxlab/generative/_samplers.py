@@ -159,6 +159,9 @@ def sample_diffusion(model: Callable, diffusion: Diffusion, xT: ArrayLike, *,
     - `method="sde"`: the reverse SDE with diffusion scaled by `stochasticity` (1 is Song et
       al.'s reverse SDE dx = [f x − g² s]dt + g dW̄; any value has the same marginals);
     - `method="ddim"`: deterministic DDIM, x_{t'} = a(t')x̂ + σ(t')ε̂, on a uniform grid.
+
+    `solver`: as `sample_ode` for the ODE; `"euler"` or `"heun"` for the SDE (anything else
+    raises `ValueError`).
     """
     xT = _check_batch("sample_diffusion", xT)
     _check_steps("sample_diffusion", steps)
@@ -189,8 +192,7 @@ def sample_diffusion(model: Callable, diffusion: Diffusion, xT: ArrayLike, *,
     def eps(tau):  # ε in interpolant time: span · g²(t)/2 reproduces the reverse SDE
         return stochasticity * span * 0.5 * diffusion.sde(physical(tau))[1]
 
-    return sample_sde(velocity, score, xT, key=key, diffusion=eps, steps=steps,
-                      solver="euler" if solver == "euler" else "heun")
+    return sample_sde(velocity, score, xT, key=key, diffusion=eps, steps=steps, solver=solver)
 
 
 def ddim(model: Callable, diffusion: Diffusion, xT: ArrayLike, *,

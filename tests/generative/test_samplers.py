@@ -162,3 +162,10 @@ def test_sampler_arguments_are_checked():
         gen.sample_sde(f, f, jnp.zeros((2, 3)), key=jax.random.PRNGKey(0), direction="up")
     with pytest.raises(ValueError, match="needs key"):
         gen.divergence(lambda x: x, jnp.zeros(3), probes=2)
+
+
+def test_diffusion_sampler_rejects_an_adaptive_sde_solver():
+    vp = gen.Diffusion.vp()
+    with pytest.raises(ValueError, match="solver must be 'euler' or 'heun'"):
+        gen.sample_diffusion(lambda t, x: x, vp, jnp.zeros((2, 2)), method="sde",
+                             solver="tsit5", key=jax.random.PRNGKey(0))
