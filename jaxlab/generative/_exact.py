@@ -136,10 +136,13 @@ class PathMarginal(eqx.Module):
         weights, mu, cov, dmu, half_dcov = self.components(t)
         chol = jnp.linalg.cholesky(cov)
         diff = x - mu
-        white = jax.vmap(lambda L, r: jax.scipy.linalg.solve_triangular(L, r, lower=True))(
-            chol, diff)
-        solved = jax.vmap(lambda L, w: jax.scipy.linalg.solve_triangular(L.T, w, lower=False))(
-            chol, white)                                     # Σₖ⁻¹(x − μₖ)
+        # L⁻¹ depends on t only: under vmap over points it is computed once, and each point
+        # costs matrix-vector products (a per-point batched LAPACK solve hung XLA:CPU for
+        # 20000 points inside an SDE solve).
+        eye = jnp.broadcast_to(jnp.eye(x.shape[-1], dtype=chol.dtype), chol.shape)
+        chol_inv = jax.scipy.linalg.solve_triangular(chol, eye, lower=True)
+        white = jnp.einsum("kij,kj->ki", chol_inv, diff)     # Lₖ⁻¹(x − μₖ)
+        solved = jnp.einsum("kji,kj->ki", chol_inv, white)   # Σₖ⁻¹(x − μₖ)
         logdet = 2 * jnp.sum(jnp.log(jnp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
         d = x.shape[-1]
         log_comp = (jnp.log(weights) - 0.5 * jnp.sum(white**2, -1)
