@@ -52,20 +52,29 @@ ADJOINTS = {
 }
 
 
-def test_neural_ode_gradients_every_adjoint(float64):
+def _neural_ode_gradients(names):
     ts = jnp.linspace(0.0, 1.0, 6)
     y0 = jnp.array([0.5, -0.3])
     grads = {}
-    for name, adjoint in ADJOINTS.items():
-        model = de.NeuralODE(2, width=8, depth=1, stepsize_controller=TIGHT, adjoint=adjoint,
-                             key=jax.random.key(0))
+    for name in names:
+        model = de.NeuralODE(2, width=8, depth=1, stepsize_controller=TIGHT,
+                             adjoint=ADJOINTS[name], key=jax.random.key(0))
 
         def loss(m):
             return jnp.sum(m(ts, y0) ** 2)
 
         grads[name] = _assert_gradient_matches_differences(loss, model, jax.random.key(1))
-    for name in ("direct", "backsolve"):
-        _assert_same_gradient(grads["recursive"], grads[name], 1e-6)
+    for name in names[1:]:
+        _assert_same_gradient(grads[names[0]], grads[name], 1e-6)
+
+
+def test_neural_ode_gradients_default_and_backsolve_adjoints(float64):
+    _neural_ode_gradients(("recursive", "backsolve"))
+
+
+@pytest.mark.slow  # a third ~12 s compilation; the default suite checks the other two
+def test_neural_ode_gradient_direct_adjoint(float64):
+    _neural_ode_gradients(("recursive", "direct"))
 
 
 def test_neural_ode_matches_a_known_field(float64):

@@ -19,6 +19,7 @@ def catalogue(tmp_path_factory):
     return record, out, cache
 
 
+@pytest.mark.slow  # a tiny catalogue run (~40 s); the invariants are unit-tested in tests/systems
 def test_rows_and_invariants(catalogue):
     record, out, _ = catalogue
     rows = {r["system"]: r for r in json.loads((out / "run" / "catalogue.json").read_text())}
@@ -37,6 +38,7 @@ def test_rows_and_invariants(catalogue):
     assert metrics["systems"] == 3 and metrics["systems_failed"] == 0
 
 
+@pytest.mark.slow  # a tiny catalogue run (~40 s); the invariants are unit-tested in tests/systems
 def test_catalogue_page(catalogue):
     _, out, _ = catalogue
     page = (out / "run" / "systems.md").read_text()
@@ -45,6 +47,7 @@ def test_catalogue_page(catalogue):
     assert (out / "run" / "attractors.png").exists()
 
 
+@pytest.mark.slow  # a tiny catalogue run (~40 s); the invariants are unit-tested in tests/systems
 def test_cache_makes_the_rerun_resume(catalogue, tmp_path):
     record, _, cache = catalogue
     assert sorted(p.name for p in cache.iterdir()) == ["delay-MackeyGlass.json", "flow-Lorenz.json",

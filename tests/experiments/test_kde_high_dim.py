@@ -18,6 +18,7 @@ def record(tmp_path_factory):
     return run_experiment("kde-high-dim", quick=True, out=out, overrides=TINY), out
 
 
+@pytest.mark.slow  # a tiny run (~20 s); closed forms and estimators: tests/kde
 def test_metrics_and_optimum(record):
     rec, _ = record
     metrics = rec.result.metrics
@@ -42,6 +43,7 @@ def test_metrics_and_optimum(record):
     assert not any(metrics["h_opt_at_grid_edge"])
 
 
+@pytest.mark.slow  # a tiny run (~20 s); closed forms and estimators: tests/kde
 def test_regime_markers_order(record):
     metrics = record[0].result.metrics
     condensed, heavy, clt = metrics["largest_fraction_by_regime"]
@@ -53,6 +55,7 @@ def test_regime_markers_order(record):
     assert metrics["log_participation_per_d_asymptotic"][0] == 0.0
 
 
+@pytest.mark.slow  # a tiny run (~20 s); closed forms and estimators: tests/kde
 def test_outputs_written(record):
     _, out = record
     payload = json.loads((out / "metrics.json").read_text())

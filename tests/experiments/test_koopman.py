@@ -40,6 +40,7 @@ def test_pendulum_spurious_eigenvalues_are_all_flagged(tmp_path):
     assert m["num_verified"] >= 1 and m["verified_max_distance_from_circle"] < 0.1
 
 
+@pytest.mark.slow  # ~20 s; the resolvent and moment measures are unit-tested in tests/koopman
 def test_lorenz_delay_spectral_measures_agree(tmp_path):
     tiny = ["samples=3000", "delays=40", "moments=60"]
     m = run_experiment("koopman-lorenz-delay", quick=True, out=tmp_path,
