@@ -73,16 +73,29 @@ def diffusion_residual(log_density: Callable, diffusion: Diffusion, t, x, *,
 
 def fokker_planck_loss(log_density: Callable, ts: Float[ArrayLike, " n"],
                        xs: Float[ArrayLike, "n d"], *, drift: Callable, g2: Callable,
-                       probes: int = 0, key: PRNGKeyArray | None = None) -> Array:
-    """E[R²] over collocation points `(ts[i], xs[i])`: the regulariser, added to a
-    denoising loss with a weight w (Deveney et al. 2023, eq. (12))."""
+                       probes: int = 0, key: PRNGKeyArray | None = None,
+                       weighting: Callable | None = None) -> Array:
+    """E[λ(t) R²] over collocation points `(ts[i], xs[i])`: the regulariser, added to a
+    denoising loss with a weight w (Deveney et al. 2023, eq. (12)).
+
+    **Arguments:** `log_density(t, x) -> scalar`; `ts: (n,)`; `xs: (n, d)`; `drift`, `g2`,
+    `probes`, `key` as `fokker_planck_residual`; `weighting` (callable t -> λ(t) ≥ 0;
+    default 1). Near t = 0 the residual of a sharp data distribution grows like 1/σ²(t)
+    (|∇u|² and Δu do), so unweighted collocation is dominated by the smallest times;
+    λ = σ⁴ makes σ²R, which is O(1) at every t, the quantity fitted.
+
+    **Returns:** the scalar mean.
+
+    **Raises:** `ValueError` if the shapes disagree.
+    """
     ts, xs = jnp.asarray(ts), jnp.asarray(xs)
     if xs.ndim != 2 or ts.shape != xs.shape[:1]:
         raise ValueError(f"fokker_planck_loss: need ts: (n,) and xs: (n, d), got "
                          f"{shape_str(ts)} and {shape_str(xs)}")
+    lam = 1.0 if weighting is None else jax.vmap(weighting)(ts)
     keys = (jax.random.split(key, ts.shape[0]) if probes > 0 else
             jnp.zeros((ts.shape[0], 2), jnp.uint32))
     res = jax.vmap(lambda t, x, k: fokker_planck_residual(
         log_density, t, x, drift=drift, g2=g2, probes=probes,
         key=k if probes > 0 else None))(ts, xs, keys)
-    return jnp.mean(res**2)
+    return jnp.mean(lam * res**2)

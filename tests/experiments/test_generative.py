@@ -41,6 +41,9 @@ def test_interpolants_gmm_mixtures():
     ("fm-2d", "tasks=moons", "tasks must be comma-separated names"),
     ("fm-2d", "methods=sbcfm", "methods must be comma-separated names"),
     ("diffusion-orders", "max_steps=20", "max_steps must be at least 4"),
+    ("fp-gap", "weights=0,-1", "weights must be comma-separated numbers >= 0"),
+    ("fp-gap", "residual_scale=sigma3", "residual_scale must be 'sigma4', 'sigma2' or 'none'"),
+    ("fp-gap", "collocation_times=linear", "collocation_times must be 'log' or 'uniform'"),
 ])
 def test_config_errors(name, override, message, user_errors):
     with pytest.raises(ConfigError, match=message):
@@ -61,3 +64,9 @@ def test_tiny_runs(tmp_path):
                         overrides=["steps=20", "pairs=1024", "eval_points=64",
                                    "kl_points=16", "kde_samples=256", "sampler_steps=10"])
     assert np.isfinite(ig.result.metrics["kl_ode_exact_d2"])
+    fp = run_experiment("fp-gap", quick=True, out=tmp_path / "fp",
+                        overrides=["weights=0,1", "steps=20", "samples=500", "data=1000",
+                                   "sampler_steps=10"]).result.metrics
+    for name in ("gap_w0", "gap_w1", "residual_sigma4_w1", "exact_score_gap",
+                 "truth_truth_floor"):
+        assert np.isfinite(fp[name]) and fp[name] >= 0, name

@@ -40,13 +40,16 @@ def test_residual_vanishes_for_the_ou_gaussian(float64):
     def residuals(variance_error):
         u = _ou_log_density(m, S, variance_error)
         res = jax.vmap(lambda t, x: gen.fokker_planck_residual(u, t, x, **_ou()))(ts, xs)
-        return res, gen.fokker_planck_loss(u, ts, xs, **_ou())
+        return res, gen.fokker_planck_loss(u, ts, xs, **_ou()), gen.fokker_planck_loss(
+            u, ts, xs, weighting=lambda t: -0.5 * jnp.expm1(-2 * t), **_ou())
 
-    res, loss = residuals(0.0)
+    res, loss, _ = residuals(0.0)
     assert np.max(np.abs(res)) < 1e-10 and float(loss) < 1e-20
-    wrong, wrong_loss = residuals(0.05)
+    wrong, wrong_loss, weighted = residuals(0.05)
     assert np.max(np.abs(wrong)) > 1e-2
     np.testing.assert_allclose(wrong_loss, np.mean(np.asarray(wrong) ** 2), rtol=1e-12)
+    lam = 0.5 * (1 - np.exp(-2 * np.asarray(ts)))
+    np.testing.assert_allclose(weighted, np.mean(lam * np.asarray(wrong) ** 2), rtol=1e-12)
 
 
 def test_hutchinson_residual_is_unbiased(float64):
