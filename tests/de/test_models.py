@@ -247,6 +247,8 @@ def test_neural_sde_same_key_same_path():
     assert a.shape == (11, 3) and a.dtype == jnp.float32
 
 
+@pytest.mark.slow  # three 3000-step solves compiled (~20 s); solver/interpretation pairing is
+# checked by default in test_bad_input_names_the_argument
 def test_ito_and_stratonovich_differ_by_the_drift_correction(float64):
     # One state, σ(y) state dependent: the Stratonovich solution has the extra drift
     # ½σσ'; with the same Brownian path and a small step, Itô + that correction equals it.

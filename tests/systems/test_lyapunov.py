@@ -107,7 +107,7 @@ def test_float32_default_dtype():
     np.testing.assert_allclose(float(res.exponents.sum()), -13.6667, atol=0.01)
 
 
-def test_jit_vmap_and_parameter_gradient(float64):
+def test_jit_and_vmap_over_parameters(float64):
     @jax.jit
     @jax.vmap
     def top(r):
@@ -117,6 +117,10 @@ def test_jit_vmap_and_parameter_gradient(float64):
     lam = top(rs)
     # r = 2.5: the fixed point 1 − 1/r is stable with multiplier 2 − r, so λ = ln 0.5.
     np.testing.assert_allclose(lam, [np.log(0.5), np.log(2.0)], rtol=0.01)
+
+
+@pytest.mark.slow  # reverse mode through a tight Tsit5 solve (~20 s of compilation)
+def test_parameter_gradient_of_the_exponent_sum(float64):
     # Differentiable in parameters: d/dβ of the Lorenz exponent sum is exactly −1.
     def total(beta):
         return lyapunov_spectrum(Lorenz(beta=beta), num_intervals=20, interval=0.2,
@@ -158,6 +162,7 @@ def test_collapsed_tangent_vector_is_reported(float64):
     assert bool(short.converged)
 
 
+@pytest.mark.slow  # Kvaerno5 and Dopri8 compiled (~20 s); explicit spectra run by default
 def test_implicit_solver_matches_explicit(float64):
     # The tangent state is one flat array, so implicit solvers (for stiff tangent dynamics)
     # work; both must satisfy the trace identity and agree on a short, non-chaotic horizon.
