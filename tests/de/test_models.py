@@ -63,18 +63,22 @@ def _neural_ode_gradients(names):
         def loss(m):
             return jnp.sum(m(ts, y0) ** 2)
 
+        # each gradient is checked against central differences inside the helper
         grads[name] = _assert_gradient_matches_differences(loss, model, jax.random.key(1))
-    for name in names[1:]:
-        _assert_same_gradient(grads[names[0]], grads[name], 1e-6)
+    return grads
 
 
 def test_neural_ode_gradients_default_and_backsolve_adjoints(float64):
-    _neural_ode_gradients(("recursive", "backsolve"))
+    g = _neural_ode_gradients(("recursive", "backsolve"))
+    assert np.linalg.norm(g["recursive"] - g["backsolve"]) <= 1e-6 * np.linalg.norm(
+        g["recursive"])
 
 
 @pytest.mark.slow  # a third ~12 s compilation; the default suite checks the other two
 def test_neural_ode_gradient_direct_adjoint(float64):
-    _neural_ode_gradients(("recursive", "direct"))
+    g = _neural_ode_gradients(("recursive", "direct"))
+    assert np.linalg.norm(g["recursive"] - g["direct"]) <= 1e-6 * np.linalg.norm(
+        g["recursive"])
 
 
 def test_neural_ode_matches_a_known_field(float64):
