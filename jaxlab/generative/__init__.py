@@ -30,6 +30,7 @@ from ._fokker_planck import fokker_planck_loss as fokker_planck_loss
 from ._fokker_planck import fokker_planck_residual as fokker_planck_residual
 from ._fokker_planck import score_of as score_of
 from ._losses import as_field as as_field
+from ._losses import beta_times as beta_times
 from ._losses import cfm_loss as cfm_loss
 from ._losses import denoising_loss as denoising_loss
 from ._losses import guided as guided

@@ -96,6 +96,34 @@ def test_denoising_loss_parameterisations(float64):
                                                                        prediction=prediction))
 
 
+def test_denoising_loss_with_drawn_times_against_numpy(float64):
+    # times(key, B) replaces the uniform draw: at a constant time t0 the score loss is the
+    # NumPy mean of w(t0)|s(t0, x_t) + ε/σ|², with the loss's own ε (drawn after the times)
+    ou = gen.Diffusion.ou(t_min=1e-3, T=5.0)
+    x0 = np.asarray(_target().sample(jax.random.PRNGKey(8), 64))
+    key = jax.random.PRNGKey(9)
+    t0 = 0.3
+    model = lambda t, x: -x * (1.0 + t)
+    got = gen.denoising_loss(model, jnp.asarray(x0), key, diffusion=ou, prediction="score",
+                             weighting=lambda t: 1.0 + 0.0 * t,
+                             times=lambda k, n: jnp.full((n,), t0))
+    eps = np.asarray(jax.random.normal(jax.random.split(key, 3)[1], x0.shape))
+    a, s2 = np.exp(-t0), 0.5 * (1 - np.exp(-2 * t0))
+    xt = a * x0 + np.sqrt(s2) * eps
+    expected = np.mean(np.sum((-xt * (1 + t0) + eps / np.sqrt(s2)) ** 2, -1))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # beta_times: t_min + (T − t_min)·Beta(1, 2), mean t_min + (T − t_min)/3, sd (T − t_min)/√18
+    draw = gen.beta_times(0.1, 2.0)
+    ts = np.asarray(draw(jax.random.PRNGKey(10), 40000))
+    assert ts.min() >= 0.1 and ts.max() <= 2.0
+    assert abs(ts.mean() - (0.1 + 1.9 / 3)) < 4 * 1.9 / np.sqrt(18 * 40000)
+    with pytest.raises(ValueError, match=r"times\(key, 64\) must return shape"):
+        gen.denoising_loss(model, jnp.asarray(x0), key, diffusion=ou,
+                           times=lambda k, n: jnp.zeros((n, 1)))
+    with pytest.raises(ValueError, match="beta_times: need"):
+        gen.beta_times(1.0, 0.5)
+
+
 def test_ot_assignment_is_optimal_by_brute_force():
     rng = np.random.default_rng(0)
     x0, x1 = rng.normal(size=(6, 2)), rng.normal(size=(6, 2)) + 1
