@@ -44,6 +44,8 @@ def test_interpolants_gmm_mixtures():
     ("fp-gap", "weights=0,-1", "weights must be comma-separated numbers >= 0"),
     ("fp-gap", "residual_scale=sigma3", "residual_scale must be 'sigma4', 'sigma2' or 'none'"),
     ("fp-gap", "collocation_times=linear", "collocation_times must be 'log' or 'uniform'"),
+    ("fp-gap", "dsm_weighting=sigma", "dsm_weighting must be 'none' or 'sigma2'"),
+    ("fp-gap", "dsm_times=log", "dsm_times must be 'beta' or 'uniform'"),
 ])
 def test_config_errors(name, override, message, user_errors):
     with pytest.raises(ConfigError, match=message):
