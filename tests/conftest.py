@@ -19,6 +19,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import jax  # noqa: E402
 import pytest  # noqa: E402
 
+if os.environ.get("JAXLAB_TEST_FULL_OPT", "0") != "1":
+    # and XLA's own (HLO-level) optimisation effort: another ~15% of a compile-bound file
+    jax.config.update("jax_disable_most_optimizations", True)
+
 
 @pytest.fixture
 def float64():
