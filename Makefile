@@ -28,8 +28,11 @@ $(BENCH_STAMP): pyproject.toml | $(VENV)/bin/python
 demo: $(BASE_STAMP)
 	$(BIN)/jaxlab repro --demo --out runs/demo
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the layers of
+# ARCHITECTURE.md).
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check jaxlab tests benchmarks notebooks
+	$(BIN)/lint-imports --no-cache
 
 # Tests run in parallel worker processes (pytest-xdist). `worksteal` gives each worker a
 # contiguous half of the (reordered, see tests/conftest.py) tests, so a file's tests mostly

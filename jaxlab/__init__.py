@@ -5,17 +5,21 @@ diffrax, optax, numpyro or matplotlib until a subpackage that needs them is touc
 
     import jaxlab
     jaxlab.systems.lyapunov_spectrum   # imports jaxlab.systems (and diffrax) here
+
+`jaxlab.RESULTS` is the status enumeration that every estimator and solver returns in its
+result's `status` field (see CONTRIBUTING.md).
 """
 
 import importlib
 from typing import TYPE_CHECKING
 
-_SUBPACKAGES = ("de", "distrl", "experiments", "generative", "kde", "kernels", "koopman", "nn",
-                "parallel", "systems", "train")
+_SUBPACKAGES = ("de", "distrl", "experiments", "generative", "kde", "kernels", "koopman",
+                "metrics", "nn", "parallel", "systems", "train")
 
-__all__ = ["__version__", *_SUBPACKAGES]
+__all__ = ["RESULTS", "__version__", *_SUBPACKAGES]
 
 if TYPE_CHECKING:
+    from ._core.results import RESULTS as RESULTS
     from . import de as de
     from . import distrl as distrl
     from . import experiments as experiments
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from . import kde as kde
     from . import kernels as kernels
     from . import koopman as koopman
+    from . import metrics as metrics
     from . import nn as nn
     from . import parallel as parallel
     from . import systems as systems
@@ -43,6 +48,11 @@ def __getattr__(name: str):
     if name == "__version__":
         globals()["__version__"] = version = _version()
         return version
+    if name == "RESULTS":  # the status enumeration of every estimator and solver
+        from ._core.results import RESULTS
+
+        globals()["RESULTS"] = RESULTS
+        return RESULTS
     if name in _SUBPACKAGES:
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
@@ -51,4 +61,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(set(globals()) | {"__version__", *_SUBPACKAGES})
+    return sorted(set(globals()) | {"RESULTS", "__version__", *_SUBPACKAGES})

@@ -11,7 +11,7 @@ Controlled Differential Equations for Irregular Time Series* (NeurIPS 2020); Kid
 *Neural SDEs as Infinite-Dimensional GANs* (ICML 2021).
 """
 
-from ._brownian import GridBrownianPath as GridBrownianPath
+from .._core.brownian import GridBrownianPath as GridBrownianPath
 from ._cde import NeuralCDE as NeuralCDE
 from ._cde import control_path as control_path
 from ._cde import path_channels as path_channels

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 from ._fields import MLPField
 from ._ode import check_times, ode_defaults
 

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 from ._brownian import brownian_driver, check_grid_steps
 from ._fields import MLPField
 from ._ode import check_state, check_times

@@ -9,7 +9,7 @@ import lineax as lx
 import numpyro.distributions as dist
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 from ._cde import observed_entries
 from ._fields import MLPField
 from ._ode import check_times

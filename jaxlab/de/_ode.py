@@ -5,7 +5,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 from ._fields import MLPField
 
 

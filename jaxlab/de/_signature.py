@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 
 
 def signature_size(channels: int, depth: int) -> int:

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from .._checks import concrete_values, shape_str
+from .._core.checks import concrete_values, shape_str
 from ._distributions import Categorical, FiniteSupport, categorical_projection
 from ._mdp import FiniteMDP
 

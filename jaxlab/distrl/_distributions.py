@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import concrete_values, shape_str
+from .._core.checks import concrete_values, shape_str
 
 
 class AbstractDistribution(eqx.Module):

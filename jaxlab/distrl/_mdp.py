@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from .._checks import concrete_values, shape_str
+from .._core.checks import concrete_values, shape_str
 
 
 class FiniteMDP(eqx.Module):

@@ -24,7 +24,7 @@ import optax
 import tqdm
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from .._checks import concrete_values, shape_str
+from .._core.checks import concrete_values, shape_str
 from ..train import fit
 from ._bruteforce import best_markov_policy_value, cvar_of
 from ._cvar import CVaRSolution, optimize_cvar

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from .._checks import concrete_values, shape_str
+from .._core.checks import concrete_values, shape_str
 from ._bellman import (
     ProjectionPlan,
     _delta0,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write_bytes, atomic_write_text
+from .._core.io import atomic_write_bytes, atomic_write_text
 from ._base import Experiment, Reference, Result
 from ._registry import get
 

@@ -309,7 +309,7 @@ def run(config: ChaosCatalogueConfig, *, key) -> Result:
     from matplotlib.figure import Figure
     from tqdm.auto import tqdm
 
-    from jaxlab._io import atomic_write_text
+    from jaxlab._core.io import atomic_write_text
     from jaxlab.parallel import data_mesh
 
     selected = _select(config)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PRNGKeyArray
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 
 METHODS = ("independent", "ot", "sinkhorn")
 

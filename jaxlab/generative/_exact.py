@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpyro.distributions as dist
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, concrete_values, shape_str
+from .._core.checks import check_real_floating, concrete_values, shape_str
 
 
 class GaussianMixture(eqx.Module):

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 from ._paths import Diffusion
 
 

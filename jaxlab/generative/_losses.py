@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 from ._couplings import couple
 from ._paths import Diffusion, Interpolant, convert
 

@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import check_real_floating, concrete_values, shape_str
-from ..de import GridBrownianPath
+from .._core.brownian import GridBrownianPath
+from .._core.checks import check_real_floating, concrete_values, shape_str
 from ._paths import Diffusion, convert
 
 SOLVERS = {"euler": diffrax.Euler, "heun": diffrax.Heun, "midpoint": diffrax.Midpoint,

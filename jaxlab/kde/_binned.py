@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import concrete_values
+from .._core.checks import concrete_values
 from ._kernels import AbstractKernel, Tophat, get_kernel
 
 # A grid counts as equally spaced when no node is further than this fraction of the grid's

@@ -16,7 +16,7 @@ import optimistix as optx
 from jax.scipy.fft import dct
 from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
-from .._checks import concrete_values
+from .._core.checks import concrete_values
 
 # ℓ in t = ξ γ^[ℓ](t): the deepest functional is ‖f⁽⁷⁾‖², estimated at the trial time t, and
 # five pilot stages s = 6, …, 2 lead down to ‖f''‖² (the five the paper recommends; ℓ = 7 in

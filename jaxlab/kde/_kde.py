@@ -7,7 +7,7 @@ import numpy as np
 from jax.sharding import Mesh
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import concrete_values
+from .._core.checks import concrete_values
 from ._blocked import block_sizes, log_kernel_sums
 from ._kernels import AbstractKernel, Gaussian, get_kernel
 

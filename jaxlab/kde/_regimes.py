@@ -34,7 +34,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import concrete_values
+from .._core.checks import concrete_values
 
 _LOG_2PI = math.log(2.0 * math.pi)
 # ℰ(t) = ½ Σ_{k≥2} (−1)^k (k² − 1)/k t^k: used below t = 0.05, where ln(1+t) − t/(1+t)²

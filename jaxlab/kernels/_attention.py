@@ -15,7 +15,7 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, ArrayLike, Bool, Float
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 from ._attention_pallas import attention_pallas, vmem_bytes
 from ._dispatch import cpu_attention_impl, resolve_impl
 

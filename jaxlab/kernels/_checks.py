@@ -2,7 +2,7 @@
 
 import jax.numpy as jnp
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 
 
 def check_grouped_bc(name, B, C, batch, length, n, channels, channel_name) -> int:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import check_real_floating, shape_str
+from .._core.checks import check_real_floating, shape_str
 from ._checks import check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan_pallas import selective_scan_pallas, vmem_bytes

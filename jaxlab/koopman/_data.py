@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 
 __all__ = ["flow_pairs"]
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Inexact, PRNGKeyArray
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 
 __all__ = [
     "AbstractDictionary", "Concatenate", "Hermite", "Identity", "Legendre", "Monomials",

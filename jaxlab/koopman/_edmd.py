@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float, Inexact, PRNGKeyArray
 
-from .._checks import concrete_values, shape_str
+from .._core.checks import concrete_values, shape_str
 from ._dictionaries import AbstractDictionary, Identity, kmeans
 
 __all__ = ["KernelFeatures", "KoopmanResult", "dmd", "edmd", "eigenfunctions", "gram_matrices",

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 from ._dictionaries import AbstractDictionary, Identity
 
 __all__ = ["LearnedDictionary", "dictionary_loss", "fit_dictionary"]

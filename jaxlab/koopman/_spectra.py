@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Complex, Float, Inexact
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 from ._edmd import KoopmanResult
 
 __all__ = ["VerifiedSpectrum", "complex_grid", "ergodic_moments", "moment_spectral_measure",

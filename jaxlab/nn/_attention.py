@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 from ..kernels import attention
 from ._checks import check_last_dim, check_positive_int
 from ._dense import dense

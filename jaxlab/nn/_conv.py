@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from .._checks import shape_str
+from .._core.checks import shape_str
 
 
 def causal_depthwise_conv(

@@ -10,7 +10,7 @@ A checkpoint file holds, in this order::
     payload                                  `eqx.tree_serialise_leaves((model, opt_state))`
 
 The file is written to a temporary name in the same directory, flushed, fsynced and then
-renamed onto its final name (`jaxlab._io.atomic_write_bytes`), so a reader sees either no
+renamed onto its final name (`jaxlab._core.io.atomic_write_bytes`), so a reader sees either no
 file or the whole file. The lengths and the checksum catch what atomic renames cannot
 (a copy cut short, a disk that lost the tail after a power cut, bit rot): such a file is
 rejected on load and `latest_checkpoint` falls back to the previous one.
@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray, PyTree
 
-from .._io import atomic_write_bytes
+from .._core.io import atomic_write_bytes
 
 _MAGIC = b"JAXLABCK"
 _PREAMBLE = struct.Struct("<8sQQ32s")

@@ -1,4 +1,4 @@
-"""Atomic file writes, shared by checkpoints, run outputs and reports (lowest layer)."""
+"""Atomic file writes, shared by checkpoints, run outputs and reports."""
 
 import os
 import tempfile
