@@ -1,8 +1,9 @@
 """Registered reproductions of the papers' headline findings, one file each.
 
 Every public module in this package defines `EXPERIMENT = Experiment(...)`; the registry
-finds them by name. Experiment modules import their heavy dependencies inside `run`, so
-listing the registry is fast.
+finds them by name. Listing reads those statements from the sources without importing the
+modules (so `jaxlab list` stays fast); `get(name)` imports one, with its ordinary top-level
+imports.
 """
 
 from ._base import Config as Config
@@ -10,6 +11,7 @@ from ._base import ConfigError as ConfigError
 from ._base import Experiment as Experiment
 from ._base import Reference as Reference
 from ._base import Result as Result
+from ._registry import ExperimentInfo as ExperimentInfo
 from ._registry import UnknownExperimentError as UnknownExperimentError
 from ._registry import all_experiments as all_experiments
 from ._registry import get as get
@@ -18,6 +20,7 @@ from ._runner import run_experiment as run_experiment
 from ._runner import run_many as run_many
 
 __all__ = [
-    "Config", "ConfigError", "Experiment", "Reference", "Result", "UnknownExperimentError",
+    "Config", "ConfigError", "Experiment", "ExperimentInfo", "Reference", "Result",
+    "UnknownExperimentError",
     "all_experiments", "get", "names", "run_experiment", "run_many",
 ]

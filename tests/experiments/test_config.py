@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from jaxlab.experiments import ConfigError, UnknownExperimentError, get, names
+from jaxlab.experiments import ConfigError, UnknownExperimentError, all_experiments, get, names
 from jaxlab.experiments.lorenz_lyapunov import LorenzLyapunovConfig
 
 
@@ -15,6 +15,14 @@ def test_registry():
     assert experiment.subpackage == "systems"
     with pytest.raises(UnknownExperimentError, match="did you mean 'lorenz-lyapunov'"):
         get("lorenz_lyapunov")
+
+
+@pytest.mark.parametrize("info", all_experiments(), ids=lambda i: i.name)
+def test_listing_matches_the_imported_experiment(info):
+    # `jaxlab list` reads the EXPERIMENT statements without importing; the import agrees
+    experiment = get(info.name)
+    for field in ("name", "paper", "subpackage", "tags", "quick_runtime_s", "description"):
+        assert getattr(experiment, field) == getattr(info, field), field
 
 
 def test_quick_and_full_sizes():
