@@ -27,6 +27,9 @@ from ._kernels import Exponential as Exponential
 from ._kernels import Gaussian as Gaussian
 from ._kernels import Linear as Linear
 from ._kernels import Tophat as Tophat
+from ._modes import ModeProminences as ModeProminences
+from ._modes import find_modes as find_modes
+from ._modes import mode_prominences as mode_prominences
 from ._regimes import BandwidthRegime as BandwidthRegime
 from ._regimes import KernelSumDiagnostics as KernelSumDiagnostics
 from ._regimes import asymptotic_cross_entropy as asymptotic_cross_entropy
