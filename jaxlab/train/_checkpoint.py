@@ -24,7 +24,7 @@ import re
 import struct
 import warnings
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray, PyTree
 
+from .._core.checks import check_int, check_key, message
 from .._core.io import atomic_write_bytes
 
 _MAGIC = b"JAXLABCK"
@@ -44,8 +45,8 @@ class CheckpointError(ValueError):
     """A file that should be a checkpoint is torn, corrupted or not a checkpoint at all."""
 
 
-class Checkpoint(NamedTuple):
-    """What `load_checkpoint` returns.
+class Checkpoint(eqx.Module):
+    """What `load_checkpoint` returns (its fields are keyword-only in the constructor).
 
     **Fields:**
 
@@ -58,12 +59,12 @@ class Checkpoint(NamedTuple):
     - `path`: the file it was read from.
     """
 
-    model: PyTree
-    opt_state: PyTree
-    step: int
-    key: PRNGKeyArray
-    history: dict[str, Any]
-    path: Path
+    model: PyTree = eqx.field(kw_only=True)
+    opt_state: PyTree = eqx.field(kw_only=True)
+    step: int = eqx.field(kw_only=True)
+    key: PRNGKeyArray = eqx.field(kw_only=True)
+    history: dict[str, Any] = eqx.field(kw_only=True)
+    path: Path = eqx.field(kw_only=True)
 
 
 def checkpoint_path(checkpoint_dir: str | os.PathLike, step: int) -> Path:
@@ -76,10 +77,9 @@ def checkpoint_path(checkpoint_dir: str | os.PathLike, step: int) -> Path:
 
     **Returns:** `checkpoint_dir / "checkpoint_<step, 10 digits>.jlck"`.
 
-    **Raises:** `ValueError` if `step` is not a non-negative int.
+    **Raises:** `TypeError` if `step` is not an int; `ValueError` if it is negative.
     """
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"checkpoint_path: step must be a non-negative int, got {step!r}")
+    step = check_int("checkpoint_path", "step", step, minimum=0)
     return Path(checkpoint_dir) / f"checkpoint_{step:010d}.jlck"
 
 
@@ -93,12 +93,16 @@ def _encode_key(key) -> dict[str, Any]:
         impl = None
         typed = False
     if data.dtype != np.uint32:
-        raise ValueError(
-            f"save_checkpoint: key must be a typed PRNG key or a uint32 key array, got dtype "
-            f"{data.dtype}"
-        )
+        raise TypeError(message("save_checkpoint", "key",
+                                "a typed PRNG key or a uint32 key array", f"dtype {data.dtype}"))
     return {"typed": typed, "impl": impl, "shape": list(data.shape),
             "data": [int(v) for v in data.ravel()]}
+
+
+def same_key_data(a, b) -> bool:
+    """Whether two PRNG keys (typed or raw) hold the same key data."""
+    a, b = _encode_key(a), _encode_key(b)
+    return a["shape"] == b["shape"] and a["data"] == b["data"]
 
 
 def _decode_key(record: dict[str, Any]):
@@ -152,11 +156,12 @@ def save_checkpoint(
 
     **Returns:** `path` as a `Path`.
 
-    **Raises:** `ValueError` if `step` is not a non-negative int, `key` is not a PRNG key
-    or `history` cannot be written as JSON.
+    **Raises:** `TypeError` if `step` is not an int, `key` is not a PRNG key or `history`
+    holds a value JSON cannot write; `ValueError` if `step` is negative or `history` holds
+    a circular reference.
     """
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"save_checkpoint: step must be a non-negative int, got {step!r}")
+    step = check_int("save_checkpoint", "step", step, minimum=0)
+    check_key("save_checkpoint", key)
     header = {
         "format": "jaxlab.train.checkpoint",
         "version": _FORMAT_VERSION,
@@ -166,7 +171,9 @@ def save_checkpoint(
     }
     try:
         header_bytes = json.dumps(header).encode("utf-8")
-    except (TypeError, ValueError) as e:
+    except TypeError as e:  # a value JSON has no type for
+        raise TypeError(f"save_checkpoint: history must be JSON-serialisable, got: {e}") from e
+    except ValueError as e:  # a circular reference
         raise ValueError(f"save_checkpoint: history must be JSON-serialisable, got: {e}") from e
     buffer = io.BytesIO()
     eqx.tree_serialise_leaves(buffer, (model, opt_state))
@@ -240,12 +247,14 @@ def load_checkpoint(path: str | os.PathLike, model_like: PyTree, opt_state_like:
         model, opt_state = eqx.tree_deserialise_leaves(buffer, (model_like, opt_state_like))
     except (RuntimeError, ValueError, EOFError, OSError) as e:
         raise ValueError(
-            f"load_checkpoint: the arrays in {path} do not match model_like/opt_state_like: {e}"
+            f"load_checkpoint: model_like/opt_state_like must match the arrays in {path}, got "
+            f"a mismatch: {e}"
         ) from e
     if buffer.tell() != len(payload):
         raise ValueError(
-            f"load_checkpoint: {path} holds {len(payload)} bytes of arrays but "
-            f"model_like/opt_state_like account for only {buffer.tell()}: different structure"
+            f"load_checkpoint: model_like/opt_state_like must account for the {len(payload)} "
+            f"bytes of arrays in {path}, got a different structure accounting for "
+            f"{buffer.tell()}"
         )
     return Checkpoint(model=model, opt_state=opt_state, step=int(header["step"]),
                       key=_decode_key(header["key"]),

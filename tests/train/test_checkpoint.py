@@ -17,6 +17,7 @@ import pytest
 
 import jaxlab
 from jaxlab.train import (
+    Checkpoint,
     CheckpointError,
     checkpoint_path,
     fit,
@@ -72,6 +73,8 @@ def test_save_load_round_trip(tmp_path):
         path = save_checkpoint(tmp_path / "c.jlck", model, opt_state, step=2, key=key,
                                history=history)
         loaded = load_checkpoint(path, model, opt_state)
+        assert isinstance(loaded, Checkpoint) and isinstance(loaded, eqx.Module)
+        assert not isinstance(loaded, tuple)
         assert_trees_equal(loaded.model, model)
         assert_trees_equal(loaded.opt_state, opt_state)
         assert loaded.step == 2 and loaded.path == path
@@ -113,7 +116,8 @@ def test_torn_and_garbage_files_are_rejected(tmp_path):
         load_checkpoint(tmp_path / "missing.jlck", model, ())
     # An intact file whose arrays do not fit the `like` trees is a different error.
     other = eqx.nn.MLP(2, 1, 16, 1, key=jax.random.key(0))
-    with pytest.raises(ValueError, match="do not match model_like/opt_state_like"):
+    with pytest.raises(ValueError, match=r"load_checkpoint: model_like/opt_state_like must "
+                                         r"match the arrays in .*good.jlck, got a mismatch"):
         load_checkpoint(good, other, ())
     with pytest.raises(ValueError, match="different structure"):
         load_checkpoint(good, eqx.filter(model, lambda _: False), ())
@@ -166,15 +170,18 @@ def test_resume_falls_back_past_a_torn_checkpoint(tmp_path):
 
 def test_resume_errors(tmp_path):
     train(tmp_path / "b", 20, batch_size=16)
-    with pytest.raises(ValueError, match=r"fit: checkpoint_dir .* already holds checkpoints "
-                                         r"\(newest at step 20\); pass resume=True"):
+    with pytest.raises(ValueError, match=r"fit: checkpoint_dir must hold no checkpoints for a "
+                                         r"fresh run \(pass resume=True .*\), got .* "
+                                         r"\(newest at step 20\)"):
         train(tmp_path / "b", 20, batch_size=16)
-    with pytest.raises(ValueError, match=r"fit: resume=True found a checkpoint at step 20 .* "
-                                         r"beyond steps=15"):
+    with pytest.raises(ValueError, match=r"fit: steps must be at least the step of the "
+                                         r"checkpoint that resume=True found \(20, in .*\), "
+                                         r"got 15"):
         train(tmp_path / "b", 15, batch_size=16, resume=True)
     model, data = mlp_problem()
-    with pytest.raises(ValueError, match=r"fit: resume=True needs the key the checkpointed run "
-                                         r"was started with"):
+    with pytest.raises(ValueError, match=r"fit: key must be the key the checkpointed run was "
+                                         r"started with \(resume=True\), got a key that "
+                                         r"differs"):
         fit(mlp_mse, model, data, ADAM, steps=30, key=jax.random.key(8), batch_size=16,
             checkpoint_dir=tmp_path / "b", resume=True)
     # resume=True with no checkpoint starts fresh.
@@ -183,16 +190,33 @@ def test_resume_errors(tmp_path):
     assert latest_checkpoint(tmp_path / "nowhere") is None
 
 
-def test_bad_save_arguments(tmp_path):
+def test_bad_save_arguments(tmp_path, user_errors):
     with pytest.raises(ValueError, match=r"save_checkpoint: step must be a non-negative int, "
                                          r"got -1"):
         save_checkpoint(tmp_path / "c.jlck", {}, (), step=-1, key=jax.random.key(0),
                         history={})
-    with pytest.raises(ValueError, match=r"save_checkpoint: history must be JSON-serialisable"):
+    with pytest.raises(TypeError, match=r"save_checkpoint: step must be a non-negative int, "
+                                        r"got 1.0"):
+        save_checkpoint(tmp_path / "c.jlck", {}, (), step=1.0, key=jax.random.key(0),
+                        history={})
+    with pytest.raises(TypeError, match=r"save_checkpoint: key must be a PRNG key"):
+        save_checkpoint(tmp_path / "c.jlck", {}, (), step=1, key=7, history={})
+    with pytest.raises(TypeError, match=r"save_checkpoint: history must be JSON-serialisable, "
+                                        r"got: .*object"):
         save_checkpoint(tmp_path / "c.jlck", {}, (), step=1, key=jax.random.key(0),
                         history={"x": object()})
-    with pytest.raises(ValueError, match=r"checkpoint_path: step must be a non-negative int"):
+    circular = {}
+    circular["self"] = circular
+    with pytest.raises(ValueError, match=r"save_checkpoint: history must be JSON-serialisable, "
+                                         r"got: Circular reference"):
+        save_checkpoint(tmp_path / "c.jlck", {}, (), step=1, key=jax.random.key(0),
+                        history=circular)
+    with pytest.raises(ValueError, match=r"checkpoint_path: step must be a non-negative int, "
+                                         r"got -3"):
         checkpoint_path(tmp_path, -3)
+    with pytest.raises(TypeError, match=r"checkpoint_path: step must be a non-negative int, "
+                                        r"got True"):
+        checkpoint_path(tmp_path, True)
     assert not list(tmp_path.iterdir())
 
 

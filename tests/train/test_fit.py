@@ -7,7 +7,8 @@ import numpy as np
 import optax
 import pytest
 
-from jaxlab.train import FitResult, fit
+from jaxlab import RESULTS
+from jaxlab.train import FitResult, fit, load_checkpoint
 
 
 class AffineModel(eqx.Module):
@@ -64,7 +65,9 @@ def test_linear_regression_reaches_least_squares_optimum(float64):
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     np.testing.assert_allclose(np.asarray(result.model.w), coef[:5], rtol=0, atol=1e-10)
     np.testing.assert_allclose(float(result.model.b), coef[5], rtol=0, atol=1e-10)
-    assert isinstance(result, FitResult)
+    assert isinstance(result, FitResult) and isinstance(result, eqx.Module)
+    assert not isinstance(result, tuple)
+    assert result.status == RESULTS.successful and bool(result.converged)
     assert result.step == 150
     assert result.history["step"] == list(range(1, 151))
     assert all(isinstance(v, float) for v in result.history["loss"])
@@ -194,16 +197,54 @@ def test_progress_bar_forced_on_and_off(capsys):
     assert capsys.readouterr().err == ""
 
 
+def log_loss(m, batch, key):
+    return jnp.log(m.w[0]) + 0.0 * jnp.sum(batch["x"])
+
+
 def test_nonfinite_loss_raises_naming_the_step():
     model = AffineModel(jnp.ones(1), jnp.asarray(0.0))
     data = {"x": jnp.zeros((4, 1)), "y": jnp.zeros(4)}
-
-    def log_loss(m, batch, key):
-        return jnp.log(m.w[0]) + 0.0 * jnp.sum(batch["x"])
-
     # w = 1 - 2 * (1 / 1) = -1 after the first update, so the loss at step 2 is log(-1).
     with pytest.raises(FloatingPointError, match="step 2 "):
         fit(log_loss, model, data, optax.sgd(2.0), steps=10, key=jax.random.key(0))
+
+
+def test_nonfinite_loss_with_throw_false_is_the_status(tmp_path):
+    model = AffineModel(jnp.ones(1), jnp.asarray(0.0))
+    data = {"x": jnp.zeros((4, 1)), "y": jnp.zeros(4)}
+    # The loss alternates log(1) = 0 and log(-1) = nan (the gradient 1/w flips w back).
+    # Losses are fetched in blocks of 50 steps: training stops at the end of the first
+    # block, not at step 120, and the history says where the loss first went bad.
+    result = fit(log_loss, model, data, optax.sgd(2.0), steps=120, key=jax.random.key(0),
+                 throw=False)
+    assert result.status == RESULTS.nonfinite and not bool(result.converged)
+    assert result.step == 50
+    assert result.history["step"] == list(range(1, 51))
+    losses = np.asarray(result.history["loss"])
+    assert losses[0] == 0.0 and np.isnan(losses[1])
+    # With checkpoints every step the loss is checked every step: the run stops after step
+    # 2 and writes no checkpoint holding the non-finite loss.
+    result = fit(log_loss, model, data, optax.sgd(2.0), steps=120, key=jax.random.key(0),
+                 throw=False, checkpoint_dir=tmp_path, checkpoint_every=1)
+    assert result.status == RESULTS.nonfinite and result.step == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint_0000000001.jlck"]
+    loaded = load_checkpoint(tmp_path / "checkpoint_0000000001.jlck", model,
+                             optax.sgd(2.0).init(model))
+    assert loaded.step == 1 and loaded.history["loss"] == [0.0]
+
+
+def test_loss_key_is_passed_by_keyword():
+    model, data = mlp_problem()
+    keys = []
+
+    def keyword_only_loss(m, batch, *, key):
+        keys.append(key)
+        return mlp_mse(m, batch, key)
+
+    result = fit(keyword_only_loss, model, data, SGD, steps=2, key=jax.random.key(0))
+    assert len(keys) == 1 and result.step == 2
+    positional = fit(mlp_mse, model, data, SGD, steps=2, key=jax.random.key(0))
+    assert positional.history["loss"] == result.history["loss"]
 
 
 @pytest.mark.parametrize("batch_size", [None, 16])
@@ -221,7 +262,7 @@ def test_mesh_data_parallel_matches_single_device(batch_size):
     np.testing.assert_allclose(single.history["loss"], sharded.history["loss"], rtol=1e-5)
 
 
-def test_bad_inputs_raise_clear_errors(tmp_path):
+def test_bad_inputs_raise_clear_errors(tmp_path, user_errors):
     model, data = mlp_problem()
     opt = SGD
     key = jax.random.key(0)
@@ -229,8 +270,22 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
                             **{"steps": 2, "key": key, **kw})
     with pytest.raises(ValueError, match=r"fit: steps must be a positive int, got 0"):
         call(steps=0)
-    with pytest.raises(ValueError, match=r"fit: steps must be a positive int, got True"):
+    with pytest.raises(TypeError, match=r"fit: steps must be a positive int, got True"):
         call(steps=True)
+    with pytest.raises(TypeError, match=r"fit: steps must be a positive int, got 2.5"):
+        call(steps=2.5)
+    with pytest.raises(TypeError, match=r"fit: key must be a PRNG key"):
+        call(key=0)
+    with pytest.raises(TypeError, match=r"fit: loss_fn must be a callable, got 3"):
+        fit(3, model, data, opt, steps=2, key=key)
+    with pytest.raises(TypeError, match=r"fit: optimizer must be an "
+                                        r"optax.GradientTransformation, got a function"):
+        fit(mlp_mse, model, data, optax.sgd, steps=2, key=key)
+    with pytest.raises(TypeError, match=r"fit: throw must be a bool, got 'yes'"):
+        call(throw="yes")
+    with pytest.raises(TypeError, match=r"fit: batch_size must be an int in 1..128 or None, "
+                                        r"got 16.0"):
+        call(batch_size=16.0)
     with pytest.raises(ValueError, match=r"fit: every leaf of data must have the same "
                                          r"leading size n, got leading sizes "
                                          r"data\['x'\]: 128, data\['y'\]: 127"):
@@ -240,8 +295,8 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
         call(data={**data, "s": jnp.asarray(1.0)})
     with pytest.raises(ValueError, match=r"no leaves"):
         call(data={})
-    with pytest.raises(ValueError, match=r"fit: batch_size must be None or an int in 1..128 "
-                                         r"\(the number of examples in data\), got 129"):
+    with pytest.raises(ValueError, match=r"fit: batch_size must be an int in 1..128 or None, "
+                                         r"got 129"):
         call(batch_size=129)
     with pytest.raises(ValueError, match=r"batch_size .* got 0"):
         call(batch_size=0)
@@ -253,8 +308,7 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
         call(checkpoint_every=5)
     with pytest.raises(ValueError, match=r"fit: resume=True needs checkpoint_dir"):
         call(resume=True)
-    # Under the runtime type checker the annotation rejects it first (a TypeError).
-    with pytest.raises((ValueError, TypeError), match=r"callbacks"):
+    with pytest.raises(TypeError, match=r"fit: callbacks\[0\] must be a callable, got 3"):
         call(callbacks=[3])
     mesh = jax.make_mesh((8,), ("data",))
     with pytest.raises(ValueError, match=r"fit: batch_size must be divisible by the size 8 "
@@ -263,24 +317,34 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
     with pytest.raises(ValueError, match=r"fit: n \(full batch\) must be divisible by the "
                                          r"size 8 of mesh axis 'data', got 100"):
         call(mesh=mesh, data=jax.tree.map(lambda a: a[:100], data))
-    with pytest.raises(ValueError, match=r"fit: data_axis must name an axis of mesh "
+    with pytest.raises(ValueError, match=r"fit: data_axis must be an axis of mesh "
                                          r"\('data',\), got 'batch'"):
         call(mesh=mesh, data_axis="batch")
 
 
-def test_bad_loss_fn_outputs_raise():
+def test_bad_loss_fn_outputs_raise(user_errors):
     model, data = mlp_problem()
     key = jax.random.key(0)
-    with pytest.raises(ValueError, match=r"fit: loss_fn returned a tuple; pass has_aux=True"):
-        fit(lambda m, b, k: (mlp_mse(m, b, k), {}), model, data, optax.sgd(0.1), steps=1,
+    with pytest.raises(TypeError, match=r"fit: loss_fn must return a scalar loss \(pass "
+                                        r"has_aux=True if it returns \(loss, aux_dict\)\), "
+                                        r"got a tuple"):
+        fit(lambda m, b, key: (mlp_mse(m, b, key), {}), model, data, optax.sgd(0.1), steps=1,
             key=key)
     with pytest.raises(ValueError, match=r"fit: loss_fn must return a floating-point scalar "
                                          r"loss, got shape \(128, 1\)"):
-        fit(lambda m, b, k: jax.vmap(m)(b["x"]), model, data, optax.sgd(0.1), steps=1, key=key)
-    with pytest.raises(ValueError, match=r"aux .* must be a dict of scalars .* entry 'err' "
-                                         r"of shape \(128, 1\)"):
-        fit(lambda m, b, k: (mlp_mse(m, b, k), {"err": jax.vmap(m)(b["x"])}), model, data,
+        fit(lambda m, b, key: jax.vmap(m)(b["x"]), model, data, optax.sgd(0.1), steps=1,
+            key=key)
+    with pytest.raises(TypeError, match=r"fit: loss_fn must return a floating-point scalar "
+                                        r"loss, got dtype int32"):
+        fit(lambda m, b, key: jnp.sum(jnp.round(jax.vmap(m)(b["x"]))).astype(jnp.int32),
+            model, data, optax.sgd(0.1), steps=1, key=key)
+    with pytest.raises(ValueError, match=r"fit: the aux returned by loss_fn must be a dict of "
+                                         r"scalars, got entry 'err' of shape \(128, 1\)"):
+        fit(lambda m, b, key: (mlp_mse(m, b, key), {"err": jax.vmap(m)(b["x"])}), model, data,
             optax.sgd(0.1), steps=1, key=key, has_aux=True)
+    with pytest.raises(TypeError, match=r"fit: loss_fn must return \(loss, aux_dict\) with "
+                                        r"has_aux=True, got one array"):
+        fit(mlp_mse, model, data, optax.sgd(0.1), steps=1, key=key, has_aux=True)
 
 
 @pytest.mark.parametrize("n", [20, 22])
