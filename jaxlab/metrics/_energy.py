@@ -1,0 +1,35 @@
+"""The energy distance between two samples."""
+
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+from ._clouds import as_clouds, pairwise_cost
+
+
+def energy_distance(x: Float[ArrayLike, "n d"], y: Float[ArrayLike, "m d"]
+                    ) -> Float[Array, ""]:
+    """The energy distance D = (2 E|X − Y| − E|X − X'| − E|Y − Y'|)^{1/2} between the
+    empirical measures of `x` and `y` (Euclidean norm; the expectations are averages over all
+    pairs, the V-statistic).
+
+    D² is the squared MMD of the distance-induced kernel, non-negative, and 0 only for equal
+    empirical measures; in one dimension D² = 2 ∫ (F_x − F_y)² dt, and D is what
+    `scipy.stats.energy_distance` returns. The distances are formed from coordinate
+    differences, so D(x, x) is exactly 0 (and its gradient finite). O(nm d) work and memory.
+
+    **Arguments:** `x`, `y`: samples, shapes `(n, d)` and `(m, d)` (a 1-D array is `(n, 1)`).
+
+    **Returns:** D, a scalar in the floating dtype of the samples.
+
+    **Raises:** `TypeError` for non-real input; `ValueError` for empty samples or samples of
+    different dimension.
+
+    **References:** Székely & Rizzo, *Energy statistics: a class of statistics based on
+    distances* (J. Stat. Plan. Inference 2013), Eq. (2.1); Rizzo & Székely, *Energy
+    distance* (WIREs Comput. Stat. 2016).
+    """
+    x, y = as_clouds("energy_distance", x, y)
+    squared = (2.0 * jnp.mean(pairwise_cost(x, y, 1.0)) - jnp.mean(pairwise_cost(x, x, 1.0))
+               - jnp.mean(pairwise_cost(y, y, 1.0)))
+    positive = squared > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, squared, 1.0)), 0.0)

@@ -1,0 +1,129 @@
+"""Exact Wasserstein distances on the line, and the sliced Wasserstein distance built on them."""
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from .._core.checks import check_int, check_key, check_number, common_float_dtype
+from ._clouds import as_clouds, as_samples, as_weights
+
+
+def quantile_cost(u: Float[Array, " n"], wu: Float[Array, " n"], v: Float[Array, " m"],
+                  wv: Float[Array, " m"], order: float) -> Float[Array, ""]:
+    """∫₀¹ |F_u⁻¹(s) − F_v⁻¹(s)|^order ds for normalised weights: W_order^order.
+
+    Both quantile functions are step functions whose steps sit at the cumulative weights, so
+    the integral is a finite sum over the merged levels 0 = s₀ ≤ s₁ ≤ … ≤ 1: on each piece
+    both quantiles are constant (read off at the piece's midpoint).
+    """
+    iu, iv = jnp.argsort(u), jnp.argsort(v)
+    u, wu, v, wv = u[iu], wu[iu], v[iv], wv[iv]
+    fu, fv = jnp.cumsum(wu), jnp.cumsum(wv)
+    total = jnp.minimum(fu[-1], fv[-1])  # 1 up to rounding: clip the last level to it
+    levels = jnp.sort(jnp.concatenate([jnp.zeros(1, fu.dtype), fu, fv]))
+    levels = jnp.minimum(levels, total)
+    ds = jnp.diff(levels)
+    mid = levels[:-1] + ds / 2
+    qu = u[jnp.minimum(jnp.searchsorted(fu, mid, side="left"), u.shape[0] - 1)]
+    qv = v[jnp.minimum(jnp.searchsorted(fv, mid, side="left"), v.shape[0] - 1)]
+    gap = jnp.abs(qu - qv)
+    return jnp.sum(ds * (gap if order == 1.0 else gap**order))
+
+
+def wasserstein_1d(
+    u: Float[ArrayLike, " n"],
+    v: Float[ArrayLike, " m"],
+    *,
+    u_weights: Float[ArrayLike, " n"] | None = None,
+    v_weights: Float[ArrayLike, " m"] | None = None,
+    order: float = 1.0,
+) -> Float[Array, ""]:
+    """The exact p-Wasserstein distance between two weighted samples on the line,
+    W_p = (∫₀¹ |F_u⁻¹(s) − F_v⁻¹(s)|^p ds)^{1/p}.
+
+    The empirical quantile functions are step functions, so the integral is a finite sum over
+    the merged cumulative weights of both samples: exact, O((n + m) log(n + m)). Works under
+    `jit`, `vmap` and `grad` (the gradient with respect to the samples and the weights is
+    that of the sum with the sort order held fixed, the derivative almost everywhere).
+
+    **Arguments:**
+
+    - `u`, `v`: the samples, shapes `(n,)` and `(m,)` (n, m ≥ 1; integers promoted).
+    - `u_weights`, `v_weights`: non-negative weights of the samples (normalised here to sum
+      1), shapes `(n,)` and `(m,)`; None for uniform weights.
+    - `order`: p ≥ 1, a Python number.
+
+    **Returns:** W_p, a scalar in the floating dtype of the samples and weights.
+
+    **Raises:** `TypeError` for non-real input or a non-number `order`; `ValueError` for
+    samples that are not non-empty 1-D arrays, weights of another shape, negative weights or
+    a zero total weight (checked when the values are concrete), or `order < 1`.
+
+    **References:** Villani, *Optimal Transport: Old and New* (2009), Remark 2.19 (the
+    quantile coupling is optimal on the line); SciPy's `scipy.stats.wasserstein_distance`
+    (p = 1).
+    """
+    fn = "wasserstein_1d"
+    order = check_number(fn, "order", order, minimum=1)
+    u = as_samples(fn, "u", u, ndim=1)
+    v = as_samples(fn, "v", v, ndim=1)
+    dtype = common_float_dtype(u, v, u_weights, v_weights)
+    wu = as_weights(fn, "u_weights", u_weights, u.shape[0], dtype)
+    wv = as_weights(fn, "v_weights", v_weights, v.shape[0], dtype)
+    cost = quantile_cost(u.astype(dtype), wu, v.astype(dtype), wv, order)
+    return cost if order == 1.0 else cost ** (1.0 / order)
+
+
+def sliced_wasserstein(
+    x: Float[ArrayLike, "n d"],
+    y: Float[ArrayLike, "m d"],
+    *,
+    num_projections: int = 50,
+    order: float = 2.0,
+    x_weights: Float[ArrayLike, " n"] | None = None,
+    y_weights: Float[ArrayLike, " m"] | None = None,
+    key: PRNGKeyArray,
+) -> Float[Array, ""]:
+    """The sliced p-Wasserstein distance SW_p = (mean over directions θ of W_p^p(θ·x, θ·y))^{1/p}.
+
+    The directions are `num_projections` random unit vectors,
+    `jax.random.normal(key, (num_projections, d))` normalised row by row (the uniform law on
+    the sphere); each projected pair is compared by the exact 1-D distance of
+    `wasserstein_1d`. The same key gives the same directions, so the result is a
+    deterministic function of `(x, y, key)` that is a Monte-Carlo estimate of the sliced
+    distance (standard error ∝ 1/√num_projections). This is the definition of POT's
+    `ot.sliced_wasserstein_distance`.
+
+    **Arguments:**
+
+    - `x`, `y`: point clouds, shapes `(n, d)` and `(m, d)` (a 1-D array is `(n, 1)`).
+    - `num_projections`: the number of directions (≥ 1).
+    - `order`: p ≥ 1.
+    - `x_weights`, `y_weights`: non-negative weights of the points, or None for uniform.
+    - `key`: a PRNG key for the directions.
+
+    **Returns:** SW_p, a scalar in the floating dtype of the clouds and weights.
+
+    **Raises:** `TypeError` for non-real input, a bad `key` or a non-int `num_projections`;
+    `ValueError` for clouds of different dimension, bad weights, `num_projections < 1` or
+    `order < 1`.
+
+    **References:** Rabin, Peyré, Delon & Bernot, *Wasserstein barycenter and its application
+    to texture mixing* (SSVM 2011); Bonneel, Rabin, Peyré & Pfister, *Sliced and Radon
+    Wasserstein barycenters of measures* (JMIV 2015).
+    """
+    fn = "sliced_wasserstein"
+    num_projections = check_int(fn, "num_projections", num_projections, minimum=1)
+    order = check_number(fn, "order", order, minimum=1)
+    key = check_key(fn, key)
+    x, y = as_clouds(fn, x, y)
+    dtype = common_float_dtype(x, y, x_weights, y_weights)
+    x, y = x.astype(dtype), y.astype(dtype)
+    wx = as_weights(fn, "x_weights", x_weights, x.shape[0], dtype)
+    wy = as_weights(fn, "y_weights", y_weights, y.shape[0], dtype)
+    theta = jax.random.normal(key, (num_projections, x.shape[1]), dtype)
+    theta = theta / jnp.linalg.norm(theta, axis=1, keepdims=True)
+    px = jnp.einsum("nd,ld->ln", x, theta, precision=jax.lax.Precision.HIGHEST)
+    py = jnp.einsum("md,ld->lm", y, theta, precision=jax.lax.Precision.HIGHEST)
+    costs = jax.vmap(lambda a, b: quantile_cost(a, wx, b, wy, order))(px, py)
+    return jnp.mean(costs) ** (1.0 / order)
