@@ -8,6 +8,12 @@ millions of points; they are differentiable in data, queries and bandwidth.
 **References:** Biroli & Mézard, *Kernel Density Estimators in Large Dimensions* (2024).
 """
 
+from ._asymptotics import asymptotic_cross_entropy as asymptotic_cross_entropy
+from ._asymptotics import asymptotic_participation_exponent as asymptotic_participation_exponent
+from ._asymptotics import condensation_t as condensation_t
+from ._asymptotics import gaussian_thresholds as gaussian_thresholds
+from ._asymptotics import nearest_neighbour_scale as nearest_neighbour_scale
+from ._asymptotics import saddle_point_rate as saddle_point_rate
 from ._bandwidth import CrossValidationResult as CrossValidationResult
 from ._bandwidth import lcv_bandwidth as lcv_bandwidth
 from ._bandwidth import lscv_bandwidth as lscv_bandwidth
@@ -17,6 +23,12 @@ from ._bandwidth import weighted_covariance as weighted_covariance
 from ._binned import BinnedKDE as BinnedKDE
 from ._binned import fft_kde as fft_kde
 from ._binned import linear_binning as linear_binning
+from ._diagnostics import KernelSumDiagnostics as KernelSumDiagnostics
+from ._diagnostics import hill_tail_index as hill_tail_index
+from ._diagnostics import kernel_sum_diagnostics as kernel_sum_diagnostics
+from ._distances import gaussian_log_kernel_terms as gaussian_log_kernel_terms
+from ._distances import pairwise_sq_distances as pairwise_sq_distances
+from ._distances import sample_sq_distances as sample_sq_distances
 from ._gaussian_kde import gaussian_kde as gaussian_kde
 from ._kde import KDE as KDE
 from ._kernels import KERNELS as KERNELS
@@ -30,19 +42,11 @@ from ._kernels import Tophat as Tophat
 from ._modes import ModeProminences as ModeProminences
 from ._modes import find_modes as find_modes
 from ._modes import mode_prominences as mode_prominences
-from ._regimes import BandwidthRegime as BandwidthRegime
-from ._regimes import KernelSumDiagnostics as KernelSumDiagnostics
-from ._regimes import asymptotic_cross_entropy as asymptotic_cross_entropy
-from ._regimes import asymptotic_participation_exponent as asymptotic_participation_exponent
-from ._regimes import condensation_t as condensation_t
-from ._regimes import gaussian_kde_log_mean as gaussian_kde_log_mean
-from ._regimes import gaussian_kde_relative_variance as gaussian_kde_relative_variance
-from ._regimes import gaussian_log_kernel_terms as gaussian_log_kernel_terms
-from ._regimes import gaussian_thresholds as gaussian_thresholds
-from ._regimes import hill_tail_index as hill_tail_index
-from ._regimes import kernel_sum_diagnostics as kernel_sum_diagnostics
-from ._regimes import nearest_neighbour_scale as nearest_neighbour_scale
-from ._regimes import pairwise_sq_distances as pairwise_sq_distances
-from ._regimes import regime as regime
-from ._regimes import saddle_point_rate as saddle_point_rate
-from ._regimes import sample_sq_distances as sample_sq_distances
+from ._optimum import ParabolicMinimum as ParabolicMinimum
+from ._optimum import parabolic_minimum as parabolic_minimum
+from ._oracles import gaussian_kde_log_mean as gaussian_kde_log_mean
+from ._oracles import gaussian_kde_relative_variance as gaussian_kde_relative_variance
+from ._regime import BandwidthRegime as BandwidthRegime
+from ._regime import regime as regime
+from ._sampled_sums import SampledKernelSums as SampledKernelSums
+from ._sampled_sums import sampled_kernel_sums as sampled_kernel_sums

@@ -4,13 +4,13 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx
-from jaxtyping import Array, ArrayLike, Bool, Float
+from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
 from ._kde import KDE, as_data, as_weights
 from ._kernels import AbstractKernel, Gaussian, get_kernel
 
 
-def weighted_covariance(data: Float[ArrayLike, "n d"], weights: Float[ArrayLike, " n"] | None
+def weighted_covariance(data: Real[ArrayLike, "n d"], weights: Real[ArrayLike, " n"] | None
                         = None) -> Float[Array, "d d"]:
     """The unbiased weighted covariance of the rows of `data`, as `np.cov(data.T,
     aweights=weights)` (the data covariance scipy's `gaussian_kde` scales).
@@ -40,7 +40,7 @@ def silverman_factor(n_eff: float | Array, d: int) -> Array:
     return (jnp.asarray(n_eff) * (d + 2) / 4.0) ** (-1.0 / (d + 4))
 
 
-def scott_bandwidth(data: Float[ArrayLike, "n d"], *, weights: Float[ArrayLike, " n"] | None
+def scott_bandwidth(data: Real[ArrayLike, "n d"], *, weights: Real[ArrayLike, " n"] | None
                     = None) -> Float[Array, "d d"]:
     """Scott's rule: the bandwidth matrix H = n_eff^(−2/(d+4)) Σ̂ (Σ̂ the weighted data
     covariance), as scipy's `gaussian_kde(bw_method="scott")`.
@@ -55,8 +55,8 @@ def scott_bandwidth(data: Float[ArrayLike, "n d"], *, weights: Float[ArrayLike, 
     return scott_factor(n_eff, x.shape[1]) ** 2 * weighted_covariance(x, weights)
 
 
-def silverman_bandwidth(data: Float[ArrayLike, "n d"], *,
-                        weights: Float[ArrayLike, " n"] | None = None) -> Float[Array, "d d"]:
+def silverman_bandwidth(data: Real[ArrayLike, "n d"], *,
+                        weights: Real[ArrayLike, " n"] | None = None) -> Float[Array, "d d"]:
     """Silverman's rule: H = (n_eff (d+2)/4)^(−2/(d+4)) Σ̂, as scipy's
     `gaussian_kde(bw_method="silverman")`.
 
@@ -124,8 +124,8 @@ def _cross_validate(objective, args, covariance, start, max_steps):
                                  converged=sol.result == optx.RESULTS.successful)
 
 
-def lcv_bandwidth(data: Float[ArrayLike, "n d"], *, kernel: "str | AbstractKernel" = "gaussian",
-                  weights: Float[ArrayLike, " n"] | None = None, max_steps: int = 100
+def lcv_bandwidth(data: Real[ArrayLike, "n d"], *, kernel: "str | AbstractKernel" = "gaussian",
+                  weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100
                   ) -> CrossValidationResult:
     """Likelihood cross-validation: the factor c of H = c² Σ̂ that maximises the mean
     leave-one-out log-likelihood Σ_i w_i log ρ̂₋ᵢ(y_i), found with BFGS (optimistix) on
@@ -152,8 +152,8 @@ def lcv_bandwidth(data: Float[ArrayLike, "n d"], *, kernel: "str | AbstractKerne
     return _cross_validate(_lcv, (x, w, kern, cov), cov, start, max_steps)
 
 
-def lscv_bandwidth(data: Float[ArrayLike, "n d"], *,
-                   weights: Float[ArrayLike, " n"] | None = None, max_steps: int = 100
+def lscv_bandwidth(data: Real[ArrayLike, "n d"], *,
+                   weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100
                    ) -> CrossValidationResult:
     """Least-squares (unbiased) cross-validation for the Gaussian kernel: the factor c of
     H = c² Σ̂ minimising ∫ρ̂² − 2 Σ_i w_i ρ̂₋ᵢ(y_i), an unbiased estimate of the integrated

@@ -11,7 +11,7 @@ import typing
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import concrete_values
 from ._kernels import AbstractKernel, Tophat, get_kernel
@@ -187,9 +187,9 @@ def _bin(data: Array, axes: tuple[Array, ...], weights: Array | None) -> tuple[A
 
 
 def linear_binning(
-    data: Float[ArrayLike, " n"] | Float[ArrayLike, "n 2"],
-    grid: Float[ArrayLike, " g"] | tuple[Float[ArrayLike, " g1"], Float[ArrayLike, " g2"]],
-    weights: Float[ArrayLike, " n"] | None = None,
+    data: Real[ArrayLike, " n"] | Real[ArrayLike, "n 2"],
+    grid: Real[ArrayLike, " g"] | tuple[Real[ArrayLike, " g1"], Real[ArrayLike, " g2"]],
+    weights: Real[ArrayLike, " n"] | None = None,
 ) -> Float[Array, " g"] | Float[Array, "g1 g2"]:
     """Linear binning: each point's weight split between its neighbouring grid nodes.
 
@@ -306,7 +306,7 @@ class BinnedKDE(eqx.Module):
     def dimension(self) -> int:
         return 2 if isinstance(self.grid, tuple) else 1
 
-    def __call__(self, x: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
+    def __call__(self, x: Real[ArrayLike, "..."]) -> Float[Array, "..."]:
         """ρ̂ interpolated at `x` from the grid values (linear in 1-D, bilinear in 2-D).
 
         **Arguments:**
@@ -359,12 +359,12 @@ def _interpolate(kde: BinnedKDE, x: Array) -> Array:
 
 
 def fft_kde(
-    data: Float[ArrayLike, " n"] | Float[ArrayLike, "n 2"],
-    grid: Float[ArrayLike, " g"] | tuple[Float[ArrayLike, " g1"], Float[ArrayLike, " g2"]],
-    bandwidth: Float[ArrayLike, ""] | Float[ArrayLike, " 2"] | float,
+    data: Real[ArrayLike, " n"] | Real[ArrayLike, "n 2"],
+    grid: Real[ArrayLike, " g"] | tuple[Real[ArrayLike, " g1"], Real[ArrayLike, " g2"]],
+    bandwidth: Real[ArrayLike, ""] | Real[ArrayLike, " 2"] | float,
     *,
     kernel: "str | AbstractKernel" = "gaussian",
-    weights: Float[ArrayLike, " n"] | None = None,
+    weights: Real[ArrayLike, " n"] | None = None,
 ) -> BinnedKDE:
     """Binned kernel density estimate on an equally spaced grid, by linear binning + FFT.
 

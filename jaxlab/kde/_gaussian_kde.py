@@ -1,7 +1,7 @@
 """`gaussian_kde`: the scipy-compatible entry point with every bandwidth selector."""
 
 import jax.numpy as jnp
-from jaxtyping import ArrayLike, Float
+from jaxtyping import ArrayLike, Real
 
 from ._bandwidth import lcv_bandwidth, lscv_bandwidth, scott_bandwidth, silverman_bandwidth
 from ._kde import KDE, as_data
@@ -9,9 +9,9 @@ from ._kde import KDE, as_data
 RULES = ("scott", "silverman", "isj", "plugin", "lcv", "lscv")
 
 
-def gaussian_kde(data: Float[ArrayLike, "n d"] | Float[ArrayLike, " n"], *,
-                 bandwidth: "str | float | Float[ArrayLike, '...']" = "scott",
-                 weights: Float[ArrayLike, " n"] | None = None,
+def gaussian_kde(data: Real[ArrayLike, "n d"] | Real[ArrayLike, " n"], *,
+                 bandwidth: "str | float | Real[ArrayLike, '...']" = "scott",
+                 weights: Real[ArrayLike, " n"] | None = None,
                  query_block: int | None = None, data_block: int | None = None) -> KDE:
     """A Gaussian kernel density estimate with a chosen or selected bandwidth.
 

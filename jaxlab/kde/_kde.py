@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import concrete_values
 from ._blocked import block_sizes, log_kernel_sums
@@ -113,10 +113,10 @@ class KDE(eqx.Module):
     query_block: int | None = eqx.field(static=True)
     data_block: int | None = eqx.field(static=True)
 
-    def __init__(self, data: Float[ArrayLike, "n d"] | Float[ArrayLike, " n"],
+    def __init__(self, data: Real[ArrayLike, "n d"] | Real[ArrayLike, " n"],
                  kernel: "str | AbstractKernel" = "gaussian",
-                 bandwidth: Float[ArrayLike, "..."] = 1.0, *,
-                 weights: Float[ArrayLike, " n"] | None = None, query_block: int | None = None,
+                 bandwidth: Real[ArrayLike, "..."] = 1.0, *,
+                 weights: Real[ArrayLike, " n"] | None = None, query_block: int | None = None,
                  data_block: int | None = None):
         self.data = as_data(data, "KDE")
         n, d = self.data.shape
@@ -180,7 +180,7 @@ class KDE(eqx.Module):
                                query_block=bq, data_block=bn, exclude_self=exclude_self,
                                query_index=query_index, mesh=mesh)
 
-    def logpdf(self, x: Float[ArrayLike, "m d"] | Float[ArrayLike, " d"] | float, *,
+    def logpdf(self, x: Real[ArrayLike, "m d"] | Real[ArrayLike, " d"] | float, *,
                mesh: Mesh | None = None) -> Float[Array, " m"] | Float[Array, ""]:
         """log ρ̂(x).
 
@@ -200,7 +200,7 @@ class KDE(eqx.Module):
                - self._log_det())
         return out[0] if single else out
 
-    def pdf(self, x: Float[ArrayLike, "m d"] | Float[ArrayLike, " d"] | float, *,
+    def pdf(self, x: Real[ArrayLike, "m d"] | Real[ArrayLike, " d"] | float, *,
             mesh: Mesh | None = None) -> Float[Array, " m"] | Float[Array, ""]:
         """ρ̂(x) = exp(logpdf(x)) (underflows to 0 in high dimension: prefer `logpdf`)."""
         return jnp.exp(self.logpdf(x, mesh=mesh))
@@ -253,7 +253,7 @@ class KDE(eqx.Module):
         return KDE(self.data[:, idx], self.kernel, sub, weights=self.weights,
                    query_block=self.query_block, data_block=self.data_block)
 
-    def integrate_box(self, low: Float[ArrayLike, " d"], high: Float[ArrayLike, " d"], *,
+    def integrate_box(self, low: Real[ArrayLike, " d"], high: Real[ArrayLike, " d"], *,
                       key: PRNGKeyArray | None = None, num_samples: int = 8192
                       ) -> Float[Array, ""]:
         """P(low ≤ X ≤ high) for X ~ ρ̂ (Gaussian kernel).

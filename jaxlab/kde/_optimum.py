@@ -1,0 +1,85 @@
+"""The minimum of a sampled curve, refined by the parabola through the three lowest grid
+points (the interpolated optimum of a cross-entropy or risk curve over bandwidths)."""
+
+import typing
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike, Bool, Float, Real
+
+from .._core.checks import as_float_array, concrete_values, message, shape_str
+
+
+@typing.final
+class ParabolicMinimum(eqx.Module):
+    """The refined minimum of a sampled curve (see `parabolic_minimum`).
+
+    **Fields:**
+
+    - `location`: the minimiser x̂, inside [x[0], x[-1]].
+    - `value`: the parabola's value at x̂ (the sampled value at an edge).
+    - `at_edge`: whether the smallest sample is the first or last one, where the minimum is
+      not bracketed (then x̂ is that grid point): widen the grid.
+    """
+
+    location: Float[Array, ""]
+    value: Float[Array, ""]
+    at_edge: Bool[Array, ""]
+
+
+def parabolic_minimum(x: Real[ArrayLike, " k"], y: Real[ArrayLike, " k"]
+                      ) -> ParabolicMinimum:
+    """The minimiser of a curve sampled at increasing x: the grid argmin i, refined to the
+    vertex of the parabola through (x, y) at i − 1, i, i + 1.
+
+    The vertex is clipped to [x[i − 1], x[i + 1]]; where the three points are not convex
+    (a zero or negative curvature) the grid point x[i] is kept. For a curve sampled on a
+    logarithmic grid (bandwidths) pass log x and exponentiate the location. The error of
+    the vertex is O(δ³ f'''/f'') for a smooth curve on a grid of spacing δ. Works under
+    `jit`/`vmap` (batch several curves with `vmap`, e.g. bootstrap resamples).
+
+    **Arguments:**
+
+    - `x`: `(k,)` strictly increasing abscissae, k ≥ 3.
+    - `y`: `(k,)` values (finite; NaN is never the minimum).
+
+    **Returns:** a `ParabolicMinimum` (location, value, at_edge), in the dtype of `x` and
+    `y` promoted together.
+
+    **Raises:** `TypeError` for non-real inputs; `ValueError` for shapes other than two
+    equal `(k,)` with k ≥ 3, or (when known) an `x` that is not strictly increasing.
+
+    **References:** successive parabolic interpolation, e.g. Press et al., *Numerical
+    Recipes* (3rd ed., 2007), §10.3.
+    """
+    fn = "parabolic_minimum"
+    x = as_float_array(fn, "x", x, ndim=1)
+    y = as_float_array(fn, "y", y, ndim=1)
+    if x.shape[0] < 3 or y.shape != x.shape:
+        raise ValueError(message(fn, "x and y", "of equal shape (k,) with k >= 3",
+                                 f"shapes {shape_str(x)} and {shape_str(y)}"))
+    values = concrete_values(x)
+    if values is not None and not np.all(np.diff(values) > 0):
+        k = int(np.argmin(np.diff(values) > 0))
+        raise ValueError(message(fn, "x", "strictly increasing",
+                                 f"x[{k}] = {float(values[k])!r} and x[{k + 1}] = "
+                                 f"{float(values[k + 1])!r}"))
+    dtype = jnp.result_type(x, y)
+    x, y = x.astype(dtype), y.astype(dtype)
+    size = x.shape[0]
+    i = jnp.argmin(jnp.where(jnp.isnan(y), jnp.inf, y))
+    at_edge = (i == 0) | (i == size - 1)
+    j = jnp.clip(i, 1, size - 2)
+    x0, x1, x2 = x[j - 1], x[j], x[j + 1]
+    y0, y1, y2 = y[j - 1], y[j], y[j + 1]
+    # the parabola a (t − x1)² + b (t − x1) + y1 through the three points
+    s0, s2 = (y0 - y1) / (x0 - x1), (y2 - y1) / (x2 - x1)
+    a = (s2 - s0) / (x2 - x0)
+    b = s0 - a * (x0 - x1)
+    convex = a > 0
+    vertex = jnp.clip(x1 - b / (2 * jnp.where(convex, a, 1)), x0, x2)
+    vertex = jnp.where(convex, vertex, x1)
+    value = a * (vertex - x1) ** 2 + b * (vertex - x1) + y1
+    return ParabolicMinimum(location=jnp.where(at_edge, x[i], vertex),
+                            value=jnp.where(at_edge, y[i], value), at_edge=at_edge)
