@@ -13,10 +13,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from jaxtyping import Array, ArrayLike, Bool, Float
+from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
-from .._core.checks import check_real_floating, shape_str
+from .._core.checks import check_number, shape_str
 from ._attention_pallas import attention_pallas, vmem_bytes
+from ._checks import as_float_arrays
 from ._dispatch import cpu_attention_impl, resolve_impl
 
 IMPLS = ("reference", "xla", "flash", "pallas")
@@ -31,10 +32,9 @@ def mask_value(dtype) -> float:
     return -0.7 * float(jnp.finfo(dtype).max)
 
 
-def _check_inputs(q, k, v, mask, bias, scale):
-    """Static checks; returns (batch, Lq, Lk, heads, kv_heads, head_dim)."""
+def _check_shapes(q, k, v, mask, bias):
+    """Static shape and mask checks; returns (batch, Lq, Lk, heads, kv_heads, head_dim)."""
     name = "attention"
-    check_real_floating(name, q=q, k=k, v=v, bias=bias)
     if jnp.ndim(q) != 4:
         raise ValueError(f"{name}: q must have shape (batch, L, heads, head_dim), got "
                          f"{shape_str(q)}")
@@ -58,20 +58,18 @@ def _check_inputs(q, k, v, mask, bias, scale):
             raise ValueError(f"{name}: {arg} must have a 4-d shape broadcastable to "
                              f"(batch, heads, Lq, Lk) = {full}, got {shape_str(value)}")
     if mask is not None and jnp.result_type(mask) != jnp.bool_:
-        raise TypeError(f"{name}: mask must be boolean (True = attend), got dtype "
-                        f"{jnp.result_type(mask)}; pass additive masks as bias")
-    if scale is not None and not isinstance(scale, int | float):
-        raise TypeError(f"{name}: scale must be a Python float or None, got {type(scale)}")
+        raise TypeError(f"{name}: mask must be boolean (True = attend; pass additive masks as "
+                        f"bias), got dtype {jnp.result_type(mask)}")
     return batch, lq, lk, heads, kv_heads, head_dim
 
 
 def attention(
-    q: Float[ArrayLike, "batch Lq heads head_dim"],
-    k: Float[ArrayLike, "batch Lk kv_heads head_dim"],
-    v: Float[ArrayLike, "batch Lk kv_heads head_dim"],
+    q: Real[ArrayLike, "batch Lq heads head_dim"],
+    k: Real[ArrayLike, "batch Lk kv_heads head_dim"],
+    v: Real[ArrayLike, "batch Lk kv_heads head_dim"],
     *,
     mask: Bool[ArrayLike, "_ _ _ _"] | None = None,
-    bias: Float[ArrayLike, "_ _ _ _"] | None = None,
+    bias: Real[ArrayLike, "_ _ _ _"] | None = None,
     causal: bool = False,
     scale: float | None = None,
     impl: str = "auto",
@@ -100,19 +98,27 @@ def attention(
     Differentiable in `q, k, v, bias` in reverse mode; `"flash"` and `"pallas"` carry custom
     VJPs, so forward mode (`jvp`) needs `"reference"` or `"xla"`.
 
-    **Raises:** `ValueError` for a wrong shape (naming the argument and the shape wanted) or
-    an unknown `impl`; `TypeError` for a non-boolean mask or a non-floating input.
+    Integer `q, k, v, bias` are promoted to the floating dtype of the others (the default
+    floating dtype when all are integers).
+
+    **Raises:** `ValueError` for a wrong shape (naming the argument and the shape wanted),
+    a non-finite `scale` or an unknown `impl`; `TypeError` for a non-boolean mask, a
+    `scale` that is not a real number, or a boolean, complex or non-numeric input.
 
     **References:** Vaswani et al., *Attention Is All You Need* (2017); Dao,
     *FlashAttention-2* (2023), Algorithms 1 and 2; Ainslie et al., *GQA* (2023).
     """
-    _, lq, lk, _, _, head_dim = _check_inputs(q, k, v, mask, bias, scale)
+    x = as_float_arrays("attention", q=q, k=k, v=v, bias=bias)
+    _, lq, lk, _, _, head_dim = _check_shapes(**x, mask=mask)
+    scale = check_number("attention", "scale", scale, none_ok=True)
     operands = (mask is not None) + (bias is not None)
     impl = resolve_impl("attention", impl, IMPLS,
                         pallas_bytes=vmem_bytes(lq, lk, head_dim, operands),
-                        xla_default=cpu_attention_impl(lq, lk, jnp.result_type(q, k, v)))
+                        xla_default=cpu_attention_impl(lq, lk, jnp.result_type(
+                            x["q"], x["k"], x["v"])))
     scale = float(1.0 / np.sqrt(head_dim) if scale is None else scale)
-    return _attention_jit(q, k, v, mask, bias, impl=impl, causal=causal, scale=scale)
+    return _attention_jit(x["q"], x["k"], x["v"], mask, x["bias"], impl=impl, causal=causal,
+                          scale=scale)
 
 
 @functools.partial(jax.jit, static_argnames=("impl", "causal", "scale"))

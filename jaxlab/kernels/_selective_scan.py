@@ -12,10 +12,10 @@ import functools
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import check_real_floating, shape_str
-from ._checks import check_grouped_bc
+from .._core.checks import shape_str
+from ._checks import as_float_arrays, check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan_pallas import selective_scan_pallas, vmem_bytes
 
@@ -34,11 +34,9 @@ ASSOCIATIVE_CHUNK = 64
 # --------------------------------------------------------------------------- validation
 
 
-def _check_inputs(u, delta, A, B, C, D, z, delta_bias, initial_state):
-    """Static checks; returns (batch, L, dim, groups, N). Raises ValueError / TypeError."""
+def _check_shapes(u, delta, A, B, C, D, z, delta_bias, initial_state):
+    """Static shape checks; returns (batch, L, dim, groups, N). Raises ValueError."""
     name = "selective_scan"
-    check_real_floating(name, u=u, delta=delta, A=A, B=B, C=C, D=D, z=z,
-                        delta_bias=delta_bias, initial_state=initial_state)
     if jnp.ndim(u) != 3:
         raise ValueError(f"{name}: u must have shape (batch, L, dim), got {shape_str(u)}")
     batch, length, dim = jnp.shape(u)
@@ -67,18 +65,18 @@ def _check_inputs(u, delta, A, B, C, D, z, delta_bias, initial_state):
 
 
 def selective_scan(
-    u: Float[ArrayLike, "batch L dim"],
-    delta: Float[ArrayLike, "batch L dim"],
-    A: Float[ArrayLike, "dim N"],
-    B: Float[ArrayLike, "batch L *groups N"],
-    C: Float[ArrayLike, "batch L *groups N"],
-    D: Float[ArrayLike, " dim"] | None = None,
-    z: Float[ArrayLike, "batch L dim"] | None = None,
-    delta_bias: Float[ArrayLike, " dim"] | None = None,
+    u: Real[ArrayLike, "batch L dim"],
+    delta: Real[ArrayLike, "batch L dim"],
+    A: Real[ArrayLike, "dim N"],
+    B: Real[ArrayLike, "batch L *groups N"],
+    C: Real[ArrayLike, "batch L *groups N"],
+    D: Real[ArrayLike, " dim"] | None = None,
+    z: Real[ArrayLike, "batch L dim"] | None = None,
+    delta_bias: Real[ArrayLike, " dim"] | None = None,
     *,
     delta_softplus: bool = False,
     return_last_state: bool = False,
-    initial_state: Float[ArrayLike, "batch dim N"] | None = None,
+    initial_state: Real[ArrayLike, "batch dim N"] | None = None,
     impl: str = "auto",
 ) -> Float[Array, "batch L dim"] | tuple[Float[Array, "batch L dim"], Float[Array, "batch dim N"]]:
     """The Mamba-1 selective scan (a diagonal, input-dependent linear recurrence).
@@ -115,18 +113,21 @@ def selective_scan(
     **Returns:** `y: (batch, L, dim)` in the promoted input dtype; with `return_last_state`,
     `(y, h_L)` with `h_L: (batch, dim, N)` in the compute dtype.
 
+    Integer inputs are promoted to the floating dtype of the others (the default floating
+    dtype when all are integers).
+
     **Raises:** `ValueError` for a wrong shape (naming the argument and the shape wanted) or an
-    unknown `impl`; `TypeError` for a non-floating or complex input.
+    unknown `impl`; `TypeError` for a boolean, complex or non-numeric input.
 
     **References:** Gu & Dao, *Mamba: Linear-Time Sequence Modeling with Selective State
     Spaces* (2023), Algorithm 2; mamba-ssm `selective_scan_ref` (Apache-2.0).
     """
-    _, length, dim, groups, n = _check_inputs(u, delta, A, B, C, D, z, delta_bias,
-                                              initial_state)
+    x = as_float_arrays("selective_scan", u=u, delta=delta, A=A, B=B, C=C, D=D, z=z,
+                        delta_bias=delta_bias, initial_state=initial_state)
+    _, length, dim, groups, n = _check_shapes(**x)
     impl = resolve_impl("selective_scan", impl, IMPLS,
                         pallas_bytes=vmem_bytes(length, dim // groups, n))
-    return _selective_scan_jit(u, delta, A, B, C, D, z, delta_bias, initial_state, impl=impl,
-                               delta_softplus=delta_softplus,
+    return _selective_scan_jit(**x, impl=impl, delta_softplus=delta_softplus,
                                return_last_state=return_last_state)
 
 

@@ -240,8 +240,8 @@ def selective_scan_pallas(u, delta, bias, A, B, C, h0, *, softplus, block_d=None
     block_d = default_block if block_d is None else block_d
     chunk = default_chunk if chunk is None else chunk
     if u.shape[3] % block_d:
-        raise ValueError(f"selective_scan_pallas: block_d = {block_d} must divide the "
-                         f"channels per group, {u.shape[3]}")
+        raise ValueError(f"selective_scan_pallas: block_d must divide the channels per group, "
+                         f"{u.shape[3]}, got {block_d}")
     n = A.shape[-1]
     n_pad = (1 << (n - 1).bit_length()) - n if _compat.platform() == "gpu" else 0
     if n_pad:   # Triton blocks are powers of two: zero state components stay zero

@@ -11,10 +11,10 @@ import functools
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import check_real_floating, shape_str
-from ._checks import check_grouped_bc
+from .._core.checks import shape_str
+from ._checks import as_float_arrays, check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan import _from_chunks, _pad_time, _to_chunks
 from ._ssd_pallas import ssd_pallas, vmem_bytes
@@ -28,11 +28,10 @@ SSD_CHUNK = 64       # chunk length Q of the "chunked" (SSD) implementation
 _HIGHEST = lax.Precision.HIGHEST
 
 
-def _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state):
-    """Static checks; returns (batch, L, heads, head_dim, groups, N)."""
+def _check_shapes(x, dt, A, B, C, D, z, dt_bias, initial_state):
+    """Static shape checks; returns (batch, L, heads, head_dim, groups, N). Raises
+    ValueError."""
     name = "ssd_scan"
-    check_real_floating(name, x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias,
-                        initial_state=initial_state)
     if jnp.ndim(x) != 4:
         raise ValueError(f"{name}: x must have shape (batch, L, heads, head_dim), got "
                          f"{shape_str(x)}")
@@ -60,18 +59,18 @@ def _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state):
 
 
 def ssd_scan(
-    x: Float[ArrayLike, "batch L heads head_dim"],
-    dt: Float[ArrayLike, "batch L heads"],
-    A: Float[ArrayLike, " heads"],
-    B: Float[ArrayLike, "batch L *groups N"],
-    C: Float[ArrayLike, "batch L *groups N"],
-    D: Float[ArrayLike, " heads"] | None = None,
-    z: Float[ArrayLike, "batch L heads head_dim"] | None = None,
-    dt_bias: Float[ArrayLike, " heads"] | None = None,
+    x: Real[ArrayLike, "batch L heads head_dim"],
+    dt: Real[ArrayLike, "batch L heads"],
+    A: Real[ArrayLike, " heads"],
+    B: Real[ArrayLike, "batch L *groups N"],
+    C: Real[ArrayLike, "batch L *groups N"],
+    D: Real[ArrayLike, " heads"] | None = None,
+    z: Real[ArrayLike, "batch L heads head_dim"] | None = None,
+    dt_bias: Real[ArrayLike, " heads"] | None = None,
     *,
     dt_softplus: bool = False,
     return_last_state: bool = False,
-    initial_state: Float[ArrayLike, "batch heads head_dim N"] | None = None,
+    initial_state: Real[ArrayLike, "batch heads head_dim N"] | None = None,
     impl: str = "auto",
 ) -> (Float[Array, "batch L heads head_dim"]
       | tuple[Float[Array, "batch L heads head_dim"], Float[Array, "batch heads head_dim N"]]):
@@ -102,18 +101,24 @@ def ssd_scan(
       hand-derived backward kernel; interpreted on CPU) or `"auto"` (Pallas on GPU and on
       TPU where its blocks fit VMEM, `"chunked"` otherwise).
 
-    **Returns:** `y` with the shape of `x`; with `return_last_state`, `(y, H_L)`.
+    **Returns:** `y` with the shape of `x`, in the promoted input dtype; with
+    `return_last_state`, `(y, H_L)` with `H_L` in the compute dtype.
+
+    Integer inputs are promoted to the floating dtype of the others (the default floating
+    dtype when all are integers); the output has the promoted dtype of the inputs.
 
     **Raises:** `ValueError` for a wrong shape (naming the argument and the shape wanted) or
-    an unknown `impl`; `TypeError` for a non-floating input.
+    an unknown `impl`; `TypeError` for a boolean, complex or non-numeric input.
 
     **References:** Dao & Gu, *Transformers are SSMs: Generalized Models and Efficient
     Algorithms Through Structured State Space Duality* (2024), §6 (`ssd_minimal_discrete`).
     """
-    _, length, _, head_dim, _, n = _check_inputs(x, dt, A, B, C, D, z, dt_bias, initial_state)
+    arrays = as_float_arrays("ssd_scan", x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias,
+                             initial_state=initial_state)
+    _, length, _, head_dim, _, n = _check_shapes(**arrays)
     impl = resolve_impl("ssd_scan", impl, IMPLS, pallas_bytes=vmem_bytes(length, head_dim, n))
-    return _ssd_jit(x, dt, A, B, C, D, z, dt_bias, initial_state, impl=impl,
-                    dt_softplus=dt_softplus, return_last_state=return_last_state)
+    return _ssd_jit(**arrays, impl=impl, dt_softplus=dt_softplus,
+                    return_last_state=return_last_state)
 
 
 @functools.partial(jax.jit, static_argnames=("impl", "dt_softplus", "return_last_state"))

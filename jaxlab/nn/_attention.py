@@ -6,17 +6,17 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray, Real
 
-from .._core.checks import shape_str
+from .._core.checks import as_float_array, check_int, check_number, shape_str
 from ..kernels import attention
-from ._checks import check_last_dim, check_positive_int
 from ._dense import dense
+from ._input import layer_input
 
 
 def rotary_embedding(
-    x: Float[Array, "*batch L heads head_dim"],
-    positions: Int[ArrayLike, " L"],
+    x: Real[ArrayLike, "*batch L heads head_dim"],
+    positions: Real[ArrayLike, " L"],
     *,
     base: float = 10000.0,
 ) -> Float[Array, "*batch L heads head_dim"]:
@@ -25,16 +25,25 @@ def rotary_embedding(
     `θ_i = base^{−2i/d}` (the "rotate half" layout of GPT-NeoX and LLaMA), so
     `⟨rope(q, m), rope(k, n)⟩` depends on positions only through `m − n`.
 
-    **Arguments:** `x: (..., L, heads, head_dim)` with even `head_dim`; `positions: (L,)`;
-    `base`.
+    **Arguments:** `x: (..., L, heads, head_dim)` with even `head_dim` (integer values are
+    promoted to the default floating dtype); `positions: (L,)` (usually integers); `base`
+    (positive).
 
-    **Returns:** the rotated array, same shape and dtype.
+    **Returns:** the rotated array, same shape and (floating) dtype.
 
-    **Raises:** `ValueError` if `head_dim` is odd or `positions` has the wrong length.
+    **Raises:** `TypeError` for a boolean or complex `x` or `positions`; `ValueError` if
+    `x` has fewer than 3 axes, `head_dim` is odd, `positions` has the wrong length or
+    `base` is not positive.
 
     **References:** Su et al., *RoFormer: Enhanced Transformer with Rotary Position
     Embedding* (2021).
     """
+    x = as_float_array("rotary_embedding", "x", x)
+    if x.ndim < 3:
+        raise ValueError(f"rotary_embedding: x must have shape (..., L, heads, head_dim), got "
+                         f"{shape_str(x)}")
+    positions = as_float_array("rotary_embedding", "positions", positions)
+    base = check_number("rotary_embedding", "base", base, minimum=0.0, open_minimum=True)
     d = x.shape[-1]
     if d % 2:
         raise ValueError(f"rotary_embedding: head_dim must be even, got {d}")
@@ -64,9 +73,11 @@ class MultiHeadAttention(eqx.Module):
     Call on `x: (..., L, d_model)` (self-attention) or with `context: (..., Lk, d_model)`
     (cross-attention, keys and values from `context`), optional boolean `mask` and additive
     `bias` broadcastable to `(batch, heads, L, Lk)` (4-d, leading axes flattened to one
-    batch axis). Returns `(..., L, d_model)`.
+    batch axis). Integer `x`, `context` are promoted to the parameter dtype. Returns
+    `(..., L, d_model)`.
 
-    **Raises:** `ValueError` for inconsistent sizes or an input of the wrong width.
+    **Raises:** `TypeError` for a size that is not an int or a boolean/complex input;
+    `ValueError` for inconsistent sizes or an input of the wrong width.
 
     **References:** Vaswani et al. (2017); Ainslie et al., *GQA* (2023); Su et al. (2021).
     """
@@ -89,20 +100,21 @@ class MultiHeadAttention(eqx.Module):
                  rope_base: float = 10000.0, use_bias: bool = False, impl: str = "auto",
                  dtype=None, key: PRNGKeyArray):
         num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
-        check_positive_int("MultiHeadAttention", d_model=d_model, num_heads=num_heads,
-                           num_kv_heads=num_kv_heads)
+        for name, value in (("d_model", d_model), ("num_heads", num_heads),
+                            ("num_kv_heads", num_kv_heads)):
+            check_int("MultiHeadAttention", name, value, minimum=1)
         if head_dim is None:
             if d_model % num_heads:
-                raise ValueError(f"MultiHeadAttention: num_heads = {num_heads} must divide "
-                                 f"d_model = {d_model} (or pass head_dim)")
+                raise ValueError(f"MultiHeadAttention: num_heads must divide d_model = "
+                                 f"{d_model} (or pass head_dim), got {num_heads}")
             head_dim = d_model // num_heads
-        check_positive_int("MultiHeadAttention", head_dim=head_dim)
+        check_int("MultiHeadAttention", "head_dim", head_dim, minimum=1)
         if num_heads % num_kv_heads:
-            raise ValueError(f"MultiHeadAttention: num_kv_heads = {num_kv_heads} must divide "
-                             f"num_heads = {num_heads}")
+            raise ValueError(f"MultiHeadAttention: num_kv_heads must divide num_heads = "
+                             f"{num_heads}, got {num_kv_heads}")
         if rotary and head_dim % 2:
-            raise ValueError(f"MultiHeadAttention: rotary embeddings need an even head_dim, "
-                             f"got {head_dim}")
+            raise ValueError(f"MultiHeadAttention: head_dim must be even for rotary "
+                             f"embeddings, got {head_dim}")
         dtype = jnp.result_type(float) if dtype is None else dtype
         kq, kk, kv, ko = jax.random.split(key, 4)
         lin = lambda i, o, k: eqx.nn.Linear(i, o, use_bias=use_bias, key=k, dtype=dtype)
@@ -114,14 +126,15 @@ class MultiHeadAttention(eqx.Module):
         self.head_dim, self.causal, self.rotary = head_dim, causal, rotary
         self.rope_base, self.impl = float(rope_base), impl
 
-    def __call__(self, x: Float[Array, "*batch L d_model"],
-                 context: Float[Array, "*batch Lk d_model"] | None = None, *,
+    def __call__(self, x: Real[ArrayLike, "*batch L d_model"],
+                 context: Real[ArrayLike, "*batch Lk d_model"] | None = None, *,
                  mask: Bool[ArrayLike, "_ _ _ _"] | None = None,
-                 bias: Float[ArrayLike, "_ _ _ _"] | None = None,
+                 bias: Real[ArrayLike, "_ _ _ _"] | None = None,
                  ) -> Float[Array, "*batch L d_model"]:
-        check_last_dim("MultiHeadAttention", x, self.d_model)
-        context = x if context is None else context
-        check_last_dim("MultiHeadAttention", context, self.d_model)
+        dtype = self.q_proj.weight.dtype
+        x = layer_input("MultiHeadAttention", "x", x, self.d_model, dtype)
+        context = x if context is None else layer_input("MultiHeadAttention", "context",
+                                                        context, self.d_model, dtype)
         lead, length = x.shape[:-2], x.shape[-2]
         xs = x.reshape(-1, length, self.d_model)
         cs = context.reshape(-1, context.shape[-2], self.d_model)

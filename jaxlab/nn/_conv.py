@@ -1,15 +1,16 @@
 """Causal depthwise 1-d convolution over the time axis (the short convolution of Mamba blocks)."""
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import shape_str
+from ..kernels._checks import as_float_arrays
 
 
 def causal_depthwise_conv(
-    x: Float[Array, "batch L channels"],
-    weight: Float[Array, "channels width"],
-    bias: Float[Array, " channels"] | None = None,
+    x: Real[ArrayLike, "batch L channels"],
+    weight: Real[ArrayLike, "channels width"],
+    bias: Real[ArrayLike, " channels"] | None = None,
 ) -> Float[Array, "batch L channels"]:
     """`y[t, c] = Σ_k weight[c, k] · x[t − (width − 1) + k, c] + bias[c]`, zeros before t = 0.
 
@@ -19,10 +20,16 @@ def causal_depthwise_conv(
 
     **Arguments:** `x: (batch, L, channels)`, `weight: (channels, width)`, `bias: (channels,)`.
 
-    **Returns:** `(batch, L, channels)`.
+    Integer arrays are promoted to the floating dtype of the others (the default floating
+    dtype when all are integers).
 
-    **Raises:** `ValueError` if the shapes do not fit together (naming the argument).
+    **Returns:** `(batch, L, channels)`, in the promoted dtype of the inputs.
+
+    **Raises:** `TypeError` for a boolean, complex or non-numeric input; `ValueError` if
+    the shapes do not fit together (naming the argument).
     """
+    arrays = as_float_arrays("causal_depthwise_conv", x=x, weight=weight, bias=bias)
+    x, weight, bias = arrays["x"], arrays["weight"], arrays["bias"]
     if jnp.ndim(x) != 3:
         raise ValueError(f"causal_depthwise_conv: x must have shape (batch, L, channels), got "
                          f"{shape_str(x)}")

@@ -5,13 +5,14 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
+from .._core.checks import check_int, check_number
 from ..kernels import selective_scan
-from ._checks import check_last_dim, check_positive_int
 from ._conv import causal_depthwise_conv
 from ._dense import dense
 from ._init import dt_bias_init
+from ._input import layer_input
 
 
 class MambaBlock(eqx.Module):
@@ -37,9 +38,12 @@ class MambaBlock(eqx.Module):
     - `dtype`: parameter dtype (default float32, float64 with x64 enabled).
     - `key`: PRNG key.
 
-    Call on `x: (..., L, d_model)`; returns the same shape. Causal along L.
+    Call on `x: (..., L, d_model)` (integer values are promoted to the parameter dtype);
+    returns the same shape. Causal along L.
 
-    **Raises:** `ValueError` for a non-positive size or an input of the wrong width.
+    **Raises:** `TypeError` for a size that is not an int or a boolean/complex input;
+    `ValueError` for a non-positive size, `dt_min <= 0` or `dt_max < dt_min`, or an input
+    of the wrong width.
 
     **References:** Gu & Dao, *Mamba: Linear-Time Sequence Modeling with Selective State
     Spaces* (2023), §3.4 and Appendix; mamba-ssm `Mamba` module (Apache-2.0).
@@ -64,10 +68,11 @@ class MambaBlock(eqx.Module):
                  dt_init_floor: float = 1e-4, bias: bool = False, conv_bias: bool = True,
                  impl: str = "auto", dtype=None, key: PRNGKeyArray):
         dt_rank = math.ceil(d_model / 16) if dt_rank is None else dt_rank
-        check_positive_int("MambaBlock", d_model=d_model, d_state=d_state, d_conv=d_conv,
-                           expand=expand, dt_rank=dt_rank)
-        if not 0 < dt_min <= dt_max:
-            raise ValueError(f"MambaBlock: need 0 < dt_min <= dt_max, got {dt_min}, {dt_max}")
+        for name, value in (("d_model", d_model), ("d_state", d_state), ("d_conv", d_conv),
+                            ("expand", expand), ("dt_rank", dt_rank)):
+            check_int("MambaBlock", name, value, minimum=1)
+        dt_min = check_number("MambaBlock", "dt_min", dt_min, minimum=0.0, open_minimum=True)
+        dt_max = check_number("MambaBlock", "dt_max", dt_max, minimum=dt_min)
         dtype = jnp.result_type(float) if dtype is None else dtype
         d_inner = expand * d_model
         k_in, k_conv, k_cb, k_x, k_dt, k_dtb, k_out = jax.random.split(key, 7)
@@ -91,8 +96,9 @@ class MambaBlock(eqx.Module):
         self.d_model, self.d_inner, self.d_state, self.dt_rank = d_model, d_inner, d_state, dt_rank
         self.impl = impl
 
-    def __call__(self, x: Float[Array, "*batch L d_model"]) -> Float[Array, "*batch L d_model"]:
-        check_last_dim("MambaBlock", x, self.d_model)
+    def __call__(self, x: Real[ArrayLike, "*batch L d_model"]
+                 ) -> Float[Array, "*batch L d_model"]:
+        x = layer_input("MambaBlock", "x", x, self.d_model, self.D.dtype)
         lead = x.shape[:-2]
         u = x.reshape(-1, *x.shape[-2:])
         xz = dense(self.in_proj, u)

@@ -3,13 +3,14 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
+from .._core.checks import check_int, check_number
 from ..kernels import ssd_scan
-from ._checks import check_last_dim, check_positive_int
 from ._conv import causal_depthwise_conv
 from ._dense import dense
 from ._init import dt_bias_init
+from ._input import layer_input
 
 
 class Mamba2Block(eqx.Module):
@@ -31,9 +32,12 @@ class Mamba2Block(eqx.Module):
       `bias` on the projections (False); `conv_bias` (True).
     - `impl`: the `ssd_scan` implementation; `dtype`; `key`.
 
-    Call on `x: (..., L, d_model)`; returns the same shape. Causal along L.
+    Call on `x: (..., L, d_model)` (integer values are promoted to the parameter dtype);
+    returns the same shape. Causal along L.
 
-    **Raises:** `ValueError` for inconsistent sizes or an input of the wrong width.
+    **Raises:** `TypeError` for a size that is not an int or a boolean/complex input;
+    `ValueError` for inconsistent sizes, `dt_min <= 0` or `dt_max < dt_min`, or an input of
+    the wrong width.
 
     **References:** Dao & Gu, *Transformers are SSMs* (2024), §7; mamba-ssm `Mamba2Simple`.
     """
@@ -59,16 +63,19 @@ class Mamba2Block(eqx.Module):
                  dt_init_floor: float = 1e-4, A_init_range: tuple[float, float] = (1.0, 16.0),
                  eps: float = 1e-5, bias: bool = False, conv_bias: bool = True,
                  impl: str = "auto", dtype=None, key: PRNGKeyArray):
-        check_positive_int("Mamba2Block", d_model=d_model, d_state=d_state, d_conv=d_conv,
-                           expand=expand, head_dim=head_dim, groups=groups)
+        for name, value in (("d_model", d_model), ("d_state", d_state), ("d_conv", d_conv),
+                            ("expand", expand), ("head_dim", head_dim), ("groups", groups)):
+            check_int("Mamba2Block", name, value, minimum=1)
         d_inner = expand * d_model
         if d_inner % head_dim:
-            raise ValueError(f"Mamba2Block: head_dim = {head_dim} must divide expand * d_model "
-                             f"= {d_inner}")
+            raise ValueError(f"Mamba2Block: head_dim must divide expand * d_model = {d_inner}, "
+                             f"got {head_dim}")
         heads = d_inner // head_dim
         if heads % groups:
-            raise ValueError(f"Mamba2Block: groups = {groups} must divide the number of heads, "
-                             f"{heads}")
+            raise ValueError(f"Mamba2Block: groups must divide the number of heads, {heads}, "
+                             f"got {groups}")
+        dt_min = check_number("Mamba2Block", "dt_min", dt_min, minimum=0.0, open_minimum=True)
+        dt_max = check_number("Mamba2Block", "dt_max", dt_max, minimum=dt_min)
         if not 0 < A_init_range[0] <= A_init_range[1]:
             raise ValueError(f"Mamba2Block: A_init_range must satisfy 0 < low <= high, got "
                              f"{A_init_range}")
@@ -90,8 +97,9 @@ class Mamba2Block(eqx.Module):
         self.d_model, self.d_inner, self.d_state = d_model, d_inner, d_state
         self.head_dim, self.groups, self.eps, self.impl = head_dim, groups, eps, impl
 
-    def __call__(self, x: Float[Array, "*batch L d_model"]) -> Float[Array, "*batch L d_model"]:
-        check_last_dim("Mamba2Block", x, self.d_model)
+    def __call__(self, x: Real[ArrayLike, "*batch L d_model"]
+                 ) -> Float[Array, "*batch L d_model"]:
+        x = layer_input("Mamba2Block", "x", x, self.d_model, self.D.dtype)
         lead, (length, _) = x.shape[:-2], x.shape[-2:]
         u = x.reshape(-1, length, self.d_model)
         batch, d, gn = u.shape[0], self.d_inner, self.groups * self.d_state

@@ -2,6 +2,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh
 
+from .._core.checks import check_instance, check_int, message
+
 
 def device_count(*, backend: str | None = None) -> int:
     """Number of devices visible to this process (all hosts), optionally for one backend.
@@ -28,16 +30,15 @@ def data_mesh(num_devices: int | None = None, *, axis_name: str = "data",
 
     **Returns:** a `jax.sharding.Mesh` of shape `(num_devices,)`.
 
-    **Raises:** `ValueError` if `num_devices` is not in `1..len(devices)`.
+    **Raises:** `TypeError` if `num_devices` is not an int or `axis_name` not a string;
+    `ValueError` if `num_devices` is not in `1..len(devices)` or `axis_name` is empty.
     """
     devices = list(jax.devices() if devices is None else devices)
     if num_devices is None:
         num_devices = len(devices)
-    if not isinstance(num_devices, int) or not 1 <= num_devices <= len(devices):
-        raise ValueError(
-            f"data_mesh: num_devices must be an int in 1..{len(devices)} (the devices "
-            f"available), got {num_devices!r}"
-        )
-    if not isinstance(axis_name, str) or not axis_name:
-        raise ValueError(f"data_mesh: axis_name must be a non-empty string, got {axis_name!r}")
+    num_devices = check_int("data_mesh", "num_devices", num_devices, minimum=1,
+                            maximum=len(devices))
+    check_instance("data_mesh", "axis_name", axis_name, str, "a non-empty string")
+    if not axis_name:
+        raise ValueError(message("data_mesh", "axis_name", "a non-empty string", "''"))
     return Mesh(np.asarray(devices[:num_devices]), (axis_name,))

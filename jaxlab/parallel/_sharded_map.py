@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from jax.sharding import Mesh, PartitionSpec
 from jaxtyping import PyTree
 
+from .._core.checks import check_callable, check_instance, message
 from ._mesh import data_mesh
 
 
@@ -60,15 +61,19 @@ def sharded_map(fn: Callable[[Any], Any], batch: PyTree, *, mesh: Mesh | None = 
     **Returns:** `jax.vmap(fn)(batch)`, computed across devices: every leaf has leading
     axis `b`.
 
-    **Raises:** `ValueError` if the leaves of `batch` disagree on the leading size or have
-    none, or if `axis_name` is not an axis of `mesh`.
+    **Raises:** `TypeError` if `fn` is not callable or `mesh` not a `Mesh`; `ValueError` if
+    the leaves of `batch` disagree on the leading size or have none, or if `axis_name` is
+    not an axis of `mesh`.
     """
+    check_callable("sharded_map", "fn", fn)
     n = _leading_size(batch)
-    mesh = data_mesh() if mesh is None else mesh
+    mesh = data_mesh() if mesh is None else check_instance(
+        "sharded_map", "mesh", mesh, Mesh, "a jax.sharding.Mesh or None")
     axis_name = mesh.axis_names[0] if axis_name is None else axis_name
     if axis_name not in mesh.axis_names:
-        raise ValueError(f"sharded_map: axis_name {axis_name!r} is not an axis of the mesh, "
-                         f"whose axes are {mesh.axis_names}")
+        raise ValueError(message("sharded_map", "axis_name",
+                                 f"an axis of the mesh, one of {tuple(mesh.axis_names)}",
+                                 repr(axis_name)))
     shards = mesh.shape[axis_name]
     padded = -(-n // shards) * shards
     if padded != n:

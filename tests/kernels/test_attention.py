@@ -208,5 +208,29 @@ def test_bad_options(user_errors):
     x = make_inputs(1, 2, 2, 1, 1, 2, False, False, False)
     with pytest.raises(ValueError, match=r"impl must be 'auto' or one of"):
         attention(x["q"], x["k"], x["v"], impl="cudnn")
-    with pytest.raises(TypeError, match=r"mask must be boolean"):
+    with pytest.raises(TypeError, match=r"attention: mask must be boolean \(True = attend; "
+                                        r"pass additive masks as bias\), got dtype float"):
         attention(x["q"], x["k"], x["v"], mask=jnp.ones((1, 1, 2, 2)))
+    with pytest.raises(TypeError, match=r"attention: scale must be a real finite number or "
+                                        r"None, got '2'"):
+        attention(x["q"], x["k"], x["v"], scale="2")
+    with pytest.raises(ValueError, match=r"attention: scale must be a real finite number or "
+                                         r"None, got nan"):
+        attention(x["q"], x["k"], x["v"], scale=float("nan"))
+    with pytest.raises(TypeError, match=r"attention: q must be a real array \(floating or "
+                                        r"integer dtype\), got dtype bool"):
+        attention(x["q"] > 0, x["k"], x["v"])
+    with pytest.raises(TypeError, match=r"attention: v must be real \(complex input is not "
+                                        r"supported\), got dtype complex"):
+        attention(x["q"], x["k"], x["v"] * 1j)
+
+
+def test_integer_inputs_are_promoted(float64):
+    """Integer values give the result of the float array of the same values, in the dtype of
+    the floating inputs (float32 here, with x64 on)."""
+    x = make_inputs(2, 5, 6, 2, 1, 4, True, False, False, dtype=np.float32)
+    v_int = jnp.asarray(np.arange(2 * 6 * 4).reshape(2, 6, 1, 4) % 7 - 3, jnp.int32)
+    got = attention(x["q"], x["k"], v_int, causal=True)
+    assert got.dtype == jnp.float32
+    np.testing.assert_array_equal(
+        got, attention(x["q"], x["k"], v_int.astype(jnp.float32), causal=True))

@@ -236,7 +236,29 @@ def test_bad_options_and_dtypes(user_errors):
     x = make_inputs(1, 4, 2, 2, None, False)
     with pytest.raises(ValueError, match=r"impl must be 'auto' or one of"):
         selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], impl="cuda")
-    with pytest.raises(TypeError, match=r"A must be real"):
+    with pytest.raises(TypeError, match=r"selective_scan: A must be real \(complex input is not "
+                                        r"supported\), got dtype complex"):
         selective_scan(x["u"], x["delta"], x["A"] * 1j, x["B"], x["C"])
-    with pytest.raises(TypeError, match=r"u must have a floating dtype"):
-        selective_scan(jnp.ones((1, 4, 2), int), x["delta"], x["A"], x["B"], x["C"])
+    with pytest.raises(TypeError, match=r"selective_scan: u must be a real array \(floating or "
+                                        r"integer dtype\), got dtype bool"):
+        selective_scan(jnp.ones((1, 4, 2), bool), x["delta"], x["A"], x["B"], x["C"])
+
+
+def test_integer_inputs_are_promoted_and_float32_stays_float32(float64):
+    """An integer u gives the result of the float array of the same values, in the dtype of
+    the floating inputs (float32 here, with x64 on); all-integer inputs give the default
+    float (float64 with x64)."""
+    x = to_float32(make_inputs(2, 9, 4, 3, None, True))
+    u_int = jnp.asarray(np.arange(2 * 9 * 4).reshape(2, 9, 4) % 5 - 2, jnp.int32)
+    rest = [x[k] for k in ARGS[1:8]]
+    y, h = selective_scan(u_int, *rest, return_last_state=True)
+    y_float, h_float = selective_scan(u_int.astype(jnp.float32), *rest, return_last_state=True)
+    assert y.dtype == h.dtype == jnp.float32
+    np.testing.assert_array_equal(y, y_float)
+    np.testing.assert_array_equal(h, h_float)
+    ints = [jnp.asarray(v, jnp.int32) for v in (u_int, u_int % 2, -np.ones((4, 3)),
+                                                  np.ones((2, 9, 3)), np.ones((2, 9, 3)))]
+    y = selective_scan(*ints, impl="reference")
+    want = selective_scan(*(v.astype(jnp.float64) for v in ints), impl="reference")
+    assert y.dtype == jnp.float64
+    np.testing.assert_array_equal(y, want)

@@ -216,3 +216,22 @@ def test_bad_shapes_name_the_argument(user_errors, change, message):
         ssd_scan(*(x[k] for k in ARGS[:8]), initial_state=x["initial_state"])
     with pytest.raises(ValueError, match=r"impl must be 'auto' or one of"):
         ssd_scan(*(make_inputs(1, 2, 1, 1, 1, None, False)[k] for k in ARGS[:5]), impl="x")
+
+
+def test_integer_inputs_are_promoted_and_bad_dtypes_rejected(float64, user_errors):
+    """An integer x gives the result of the float array of the same values, in the dtype of
+    the floating inputs (float32 here, with x64 on); boolean and complex inputs raise."""
+    x = to_float32(make_inputs(2, 9, 4, 2, 3, None, True))
+    x_int = jnp.asarray(np.arange(2 * 9 * 4 * 2).reshape(2, 9, 4, 2) % 5 - 2, jnp.int32)
+    rest = [x[k] for k in ARGS[1:8]]
+    y, h = ssd_scan(x_int, *rest, return_last_state=True)
+    y_float, h_float = ssd_scan(x_int.astype(jnp.float32), *rest, return_last_state=True)
+    assert y.dtype == h.dtype == jnp.float32
+    np.testing.assert_array_equal(y, y_float)
+    np.testing.assert_array_equal(h, h_float)
+    with pytest.raises(TypeError, match=r"ssd_scan: dt must be a real array \(floating or "
+                                        r"integer dtype\), got dtype bool"):
+        ssd_scan(x["x"], x["dt"] > 0, *rest[1:])
+    with pytest.raises(TypeError, match=r"ssd_scan: A must be real \(complex input is not "
+                                        r"supported\), got dtype complex"):
+        ssd_scan(x["x"], x["dt"], x["A"] * 1j, *rest[2:])

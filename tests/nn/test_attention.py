@@ -90,15 +90,30 @@ def test_cross_attention_mask_and_batch_axes():
 
 
 def test_argument_errors(user_errors):
-    with pytest.raises(ValueError, match=r"num_kv_heads = 3 must divide num_heads = 4"):
+    with pytest.raises(ValueError, match=r"MultiHeadAttention: num_kv_heads must divide "
+                                         r"num_heads = 4, got 3"):
         MultiHeadAttention(8, 4, num_kv_heads=3, key=jax.random.key(0))
-    with pytest.raises(ValueError, match=r"num_heads = 3 must divide d_model = 8"):
+    with pytest.raises(ValueError, match=r"MultiHeadAttention: num_heads must divide d_model = "
+                                         r"8 \(or pass head_dim\), got 3"):
         MultiHeadAttention(8, 3, key=jax.random.key(0))
-    with pytest.raises(ValueError, match=r"rotary embeddings need an even head_dim, got 3"):
+    with pytest.raises(ValueError, match=r"MultiHeadAttention: head_dim must be even for rotary "
+                                         r"embeddings, got 3"):
         MultiHeadAttention(8, 2, head_dim=3, rotary=True, key=jax.random.key(0))
+    with pytest.raises(TypeError, match=r"MultiHeadAttention: num_heads must be a positive int, "
+                                        r"got '4'"):
+        MultiHeadAttention(8, "4", key=jax.random.key(0))
     m = build()
     with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., L, d_model\) = "
                                          r"\(\.\.\., L, 8\), got \(5, 4\)"):
         m(jnp.zeros((5, 4)))
     with pytest.raises(ValueError, match=r"positions must have shape \(L,\) = \(5,\), got \(4,\)"):
         rotary_embedding(jnp.zeros((5, 1, 4)), jnp.arange(4))
+    with pytest.raises(TypeError, match=r"rotary_embedding: positions must be a real array "
+                                        r"\(floating or integer dtype\), got dtype bool"):
+        rotary_embedding(jnp.zeros((5, 1, 4)), jnp.ones(5, bool))
+    with pytest.raises(ValueError, match=r"rotary_embedding: x must have shape \(\.\.\., L, "
+                                         r"heads, head_dim\), got \(5, 4\)"):
+        rotary_embedding(jnp.zeros((5, 4)), jnp.arange(5))
+    with pytest.raises(TypeError, match=r"MultiHeadAttention: context must be real \(complex "
+                                        r"input is not supported\), got dtype complex"):
+        m(jnp.zeros((5, 8)), jnp.zeros((5, 8), complex))

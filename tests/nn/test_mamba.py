@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jaxlab.nn import Mamba2Block, MambaBlock, causal_depthwise_conv
+from jaxlab.nn._input import layer_input
 from tests.kernels.test_selective_scan import numpy_selective_scan
 from tests.kernels.test_ssd import numpy_ssd
 
@@ -147,13 +148,49 @@ def test_argument_errors(user_errors):
     with pytest.raises(ValueError, match=r"MambaBlock: x must have shape \(\.\.\., L, d_model\) "
                                          r"= \(\.\.\., L, 8\), got \(7, 6\)"):
         m(jnp.zeros((7, 6)))
-    with pytest.raises(ValueError, match=r"MambaBlock: d_state must be an int >= 1, got 0"):
+    with pytest.raises(TypeError, match=r"MambaBlock: x must be a real array \(floating or "
+                                        r"integer dtype\), got dtype bool"):
+        m(jnp.zeros((7, 8), bool))
+    with pytest.raises(ValueError, match=r"MambaBlock: d_state must be a positive int, got 0"):
         MambaBlock(8, d_state=0, key=jax.random.key(0))
-    with pytest.raises(ValueError, match=r"Mamba2Block: head_dim = 5 must divide"):
+    with pytest.raises(TypeError, match=r"MambaBlock: d_model must be a positive int, got 8.0"):
+        MambaBlock(8.0, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"MambaBlock: dt_max must be a finite number >= 0.1, "
+                                         r"got 0.01"):
+        MambaBlock(8, dt_min=0.1, dt_max=0.01, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"Mamba2Block: dt_min must be a positive finite "
+                                         r"number, got 0"):
+        Mamba2Block(8, head_dim=4, dt_min=0, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"Mamba2Block: head_dim must divide expand \* d_model "
+                                         r"= 16, got 5"):
         Mamba2Block(8, head_dim=5, key=jax.random.key(0))
-    with pytest.raises(ValueError, match=r"Mamba2Block: groups = 3 must divide the number of "
-                                         r"heads, 4"):
+    with pytest.raises(ValueError, match=r"Mamba2Block: groups must divide the number of "
+                                         r"heads, 4, got 3"):
         Mamba2Block(8, head_dim=4, groups=3, key=jax.random.key(0))
     with pytest.raises(ValueError, match=r"causal_depthwise_conv: weight must have shape "
                                          r"\(channels, width\) = \(3, width\), got \(4, 2\)"):
         causal_depthwise_conv(jnp.zeros((1, 5, 3)), jnp.zeros((4, 2)))
+    with pytest.raises(TypeError, match=r"causal_depthwise_conv: weight must be real \(complex "
+                                        r"input is not supported\), got dtype complex"):
+        causal_depthwise_conv(jnp.zeros((1, 5, 3)), jnp.zeros((3, 2), complex))
+
+
+def test_integer_inputs_are_promoted(float64):
+    """Integer x gives the result of the float array of the same values, in the dtype of the
+    parameters (float32 here, with x64 on: nothing widens). The layers promote x once, on
+    entry (`layer_input`), so its values and the traced output dtype prove it, without
+    compiling the blocks again."""
+    x_int = jnp.asarray(np.arange(2 * 7 * 8).reshape(2, 7, 8) % 5 - 2, jnp.int32)
+    promoted = layer_input("MambaBlock", "x", x_int, 8, jnp.float32)
+    assert promoted.dtype == jnp.float32
+    np.testing.assert_array_equal(promoted, np.asarray(x_int, np.float32))
+    for cls, kw in ((MambaBlock, {}), (Mamba2Block, {"head_dim": 4, "groups": 2})):
+        m = eqx.filter_eval_shape(cls, 8, d_state=4, dtype=jnp.float32, key=jax.random.key(0),
+                                  **kw)
+        out = eqx.filter_eval_shape(lambda m, x: m(x), m, x_int)
+        assert out.shape == x_int.shape and out.dtype == jnp.float32
+    w = jnp.asarray([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0]], jnp.float32)
+    conv = causal_depthwise_conv(x_int[:, :, :3], w)
+    assert conv.dtype == jnp.float32
+    np.testing.assert_array_equal(conv, numpy_conv(np.asarray(x_int[:, :, :3], np.float64),
+                                                   np.asarray(w, np.float64), None))

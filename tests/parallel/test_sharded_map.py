@@ -65,9 +65,22 @@ def test_bad_inputs(user_errors):
         sharded_map(lambda x: x, {"a": jnp.zeros(3), "b": jnp.zeros(4)})
     with pytest.raises(ValueError, match="needs a leading batch axis, got a scalar leaf"):
         sharded_map(lambda x: x, jnp.float32(1.0))
-    with pytest.raises(ValueError, match="axis_name 'model' is not an axis of the mesh"):
+    with pytest.raises(ValueError, match=r"sharded_map: axis_name must be an axis of the mesh, "
+                                         r"one of \('data',\), got 'model'"):
         sharded_map(lambda x: x, jnp.zeros(8), axis_name="model")
-    with pytest.raises(ValueError, match=r"num_devices must be an int in 1..8 .*got 9"):
+    with pytest.raises(TypeError, match=r"sharded_map: fn must be a callable, got 3"):
+        sharded_map(3, jnp.zeros(8))
+    with pytest.raises(TypeError, match=r"sharded_map: mesh must be a jax.sharding.Mesh or "
+                                        r"None, got a str"):
+        sharded_map(lambda x: x, jnp.zeros(8), mesh="data")
+    with pytest.raises(ValueError, match=r"data_mesh: num_devices must be an int in 1..8, "
+                                         r"got 9"):
         data_mesh(9)
+    with pytest.raises(TypeError, match=r"data_mesh: num_devices must be an int in 1..8, "
+                                        r"got 2.0"):
+        data_mesh(2.0)
+    with pytest.raises(ValueError, match=r"data_mesh: axis_name must be a non-empty string, "
+                                         r"got ''"):
+        data_mesh(axis_name="")
     with pytest.raises(ValueError, match="give all of coordinator_address, num_processes"):
         initialize_multihost("localhost:1234")
