@@ -1,11 +1,15 @@
 """Bandwidth selection: rules of thumb and cross-validation (likelihood and least squares)."""
 
+import typing
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optimistix as optx
-from jaxtyping import Array, ArrayLike, Bool, Float, Real
+from jaxtyping import Array, ArrayLike, Float, Real
 
+from .._core.checks import check_bool, check_int, message
+from .._core.results import RESULTS, AbstractResult, check_status
 from ._kde import KDE, as_data, as_weights
 from ._kernels import AbstractKernel, Gaussian, get_kernel
 
@@ -19,14 +23,15 @@ def weighted_covariance(data: Real[ArrayLike, "n d"], weights: Real[ArrayLike, "
     """
     x = as_data(data, "weighted_covariance")
     if x.shape[0] < 2:
-        raise ValueError(f"weighted_covariance: needs at least 2 points, got {x.shape[0]}")
+        raise ValueError(message("weighted_covariance", "data", "at least 2 points",
+                                 x.shape[0]))
     w = as_weights(weights, x.shape[0], x.dtype, "weighted_covariance")
     centred = x - jnp.sum(w[:, None] * x, axis=0)
     return (centred * w[:, None]).T @ centred / (1.0 - jnp.sum(w**2))
 
 
-def _effective_n(weights, n, dtype):
-    w = as_weights(weights, n, dtype, "bandwidth")
+def _effective_n(weights, n, dtype, fn):
+    w = as_weights(weights, n, dtype, fn)
     return 1.0 / jnp.sum(w**2)
 
 
@@ -51,7 +56,7 @@ def scott_bandwidth(data: Real[ArrayLike, "n d"], *, weights: Real[ArrayLike, " 
     **References:** Scott (1992), *Multivariate Density Estimation*, Wiley.
     """
     x = as_data(data, "scott_bandwidth")
-    n_eff = _effective_n(weights, x.shape[0], x.dtype)
+    n_eff = _effective_n(weights, x.shape[0], x.dtype, "scott_bandwidth")
     return scott_factor(n_eff, x.shape[1]) ** 2 * weighted_covariance(x, weights)
 
 
@@ -63,22 +68,25 @@ def silverman_bandwidth(data: Real[ArrayLike, "n d"], *,
     **References:** Silverman (1986), *Density Estimation for Statistics and Data Analysis*.
     """
     x = as_data(data, "silverman_bandwidth")
-    n_eff = _effective_n(weights, x.shape[0], x.dtype)
+    n_eff = _effective_n(weights, x.shape[0], x.dtype, "silverman_bandwidth")
     return silverman_factor(n_eff, x.shape[1]) ** 2 * weighted_covariance(x, weights)
 
 
-class CrossValidationResult(eqx.Module):
+@typing.final
+class CrossValidationResult(AbstractResult):
     """The outcome of a cross-validated bandwidth search over H = c² Σ̂.
 
     **Fields:** `bandwidth` (the matrix H, `(d, d)`), `factor` (c), `objective` (the
-    criterion at c: mean leave-one-out log-likelihood for LCV, the LSCV risk estimate for
-    LSCV), `converged` (the optimiser met its tolerance within its step budget).
+    criterion at c: minus the mean leave-one-out log-likelihood for LCV, the LSCV risk
+    estimate for LSCV), `status` (a `jaxlab.RESULTS`: `successful` when BFGS met its
+    tolerance within its step budget, else optimistix's reason, e.g.
+    `nonlinear_max_steps_reached`; `converged` is derived from it).
     """
 
     bandwidth: Float[Array, "d d"]
     factor: Float[Array, ""]
     objective: Float[Array, ""]
-    converged: Bool[Array, ""]
+    status: RESULTS
 
 
 def _scaled_kde(x, w, kernel, covariance, log_c):
@@ -111,7 +119,7 @@ def _lscv(log_c, args):
 
 
 @eqx.filter_jit
-def _cross_validate(objective, args, covariance, start, max_steps):
+def _cross_validate(fn, objective, args, covariance, start, max_steps, throw):
     # `objective` is a module-level function of (log c, args) and the data travel in `args`,
     # so a second call with data of the same shape reuses the compiled BFGS (a closure over
     # the data, new at every call, made optimistix recompile each time: ~3.5 s per call).
@@ -119,14 +127,15 @@ def _cross_validate(objective, args, covariance, start, max_steps):
     sol = optx.minimise(objective, solver, jnp.log(start), args=args, max_steps=max_steps,
                         throw=False)
     log_c = sol.value
-    return CrossValidationResult(bandwidth=jnp.exp(2 * log_c) * covariance,
-                                 factor=jnp.exp(log_c), objective=objective(log_c, args),
-                                 converged=sol.result == optx.RESULTS.successful)
+    status = RESULTS.promote(sol.result)
+    factor = check_status(fn, status, jnp.exp(log_c), throw)
+    return CrossValidationResult(bandwidth=jnp.exp(2 * log_c) * covariance, factor=factor,
+                                 objective=objective(log_c, args), status=status)
 
 
 def lcv_bandwidth(data: Real[ArrayLike, "n d"], *, kernel: "str | AbstractKernel" = "gaussian",
-                  weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100
-                  ) -> CrossValidationResult:
+                  weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100,
+                  throw: bool = True) -> CrossValidationResult:
     """Likelihood cross-validation: the factor c of H = c² Σ̂ that maximises the mean
     leave-one-out log-likelihood Σ_i w_i log ρ̂₋ᵢ(y_i), found with BFGS (optimistix) on
     log c from Scott's factor. The objective is differentiated through the exact blocked
@@ -135,38 +144,58 @@ def lcv_bandwidth(data: Real[ArrayLike, "n d"], *, kernel: "str | AbstractKernel
     For compact kernels the objective is −inf wherever some point has no neighbour within
     the bandwidth; start from a data set without isolated points or use the Gaussian.
 
-    **Returns:** a `CrossValidationResult`.
+    **Arguments:**
 
-    **Raises:** `ValueError` for bad data, weights or kernel.
+    - `data`: `(n, d)` (or `(n,)`) real data, n ≥ 2.
+    - `kernel`: a kernel name or an `AbstractKernel`.
+    - `weights`: optional non-negative `(n,)` weights.
+    - `max_steps`: the BFGS step budget, an int ≥ 1.
+    - `throw`: raise at run time (also under `jit`) when BFGS stops without meeting its
+      tolerance; with False the failure is only reported in `status`.
+
+    **Returns:** a `CrossValidationResult` (bandwidth, factor, objective, status).
+
+    **Raises:** `TypeError`/`ValueError` for bad data, weights, kernel, `max_steps` or
+    `throw`; with `throw=True`, a runtime error naming the status when BFGS fails.
 
     **References:** Duin (1976), *On the choice of smoothing parameters for Parzen
     estimators*, IEEE Trans. Computers C-25, 1175-1179.
     """
-    x = as_data(data, "lcv_bandwidth")
-    kern = get_kernel(kernel, "lcv_bandwidth")
-    w = as_weights(weights, x.shape[0], x.dtype, "lcv_bandwidth")
+    fn = "lcv_bandwidth"
+    x = as_data(data, fn)
+    kern = get_kernel(kernel, fn)
+    w = as_weights(weights, x.shape[0], x.dtype, fn)
+    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
+    throw = check_bool(fn, "throw", throw)
     cov = weighted_covariance(x, w)
     start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
     if not isinstance(kern, Gaussian):
         start = 2.0 * start  # compact kernels need a wider start to reach every point
-    return _cross_validate(_lcv, (x, w, kern, cov), cov, start, max_steps)
+    return _cross_validate(fn, _lcv, (x, w, kern, cov), cov, start, max_steps, throw)
 
 
 def lscv_bandwidth(data: Real[ArrayLike, "n d"], *,
-                   weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100
-                   ) -> CrossValidationResult:
+                   weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100,
+                   throw: bool = True) -> CrossValidationResult:
     """Least-squares (unbiased) cross-validation for the Gaussian kernel: the factor c of
     H = c² Σ̂ minimising ∫ρ̂² − 2 Σ_i w_i ρ̂₋ᵢ(y_i), an unbiased estimate of the integrated
     squared error minus a constant; BFGS on log c from Scott's factor.
 
+    **Arguments:** as `lcv_bandwidth` (the kernel is the Gaussian).
+
     **Returns:** a `CrossValidationResult` (objective: the LSCV risk).
+
+    **Raises:** as `lcv_bandwidth`.
 
     **References:** Rudemo (1982), Bowman (1984), *An alternative method of
     cross-validation for the smoothing of density estimates*, Biometrika 71, 353-360.
     """
-    x = as_data(data, "lscv_bandwidth")
-    w = as_weights(weights, x.shape[0], x.dtype, "lscv_bandwidth")
+    fn = "lscv_bandwidth"
+    x = as_data(data, fn)
+    w = as_weights(weights, x.shape[0], x.dtype, fn)
+    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
+    throw = check_bool(fn, "throw", throw)
     cov = weighted_covariance(x, w)
     start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
-    return _cross_validate(_lscv, (x, w, cov), cov, start, max_steps)
+    return _cross_validate(fn, _lscv, (x, w, cov), cov, start, max_steps, throw)
 

@@ -13,7 +13,17 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import concrete_values
+from .._core.checks import (
+    as_float_array,
+    check_finite_values,
+    check_positive_values,
+    check_real_floating,
+    check_shape,
+    common_float_dtype,
+    concrete_values,
+    message,
+    shape_str,
+)
 from ._kernels import AbstractKernel, Tophat, get_kernel
 
 # A grid counts as equally spaced when no node is further than this fraction of the grid's
@@ -22,22 +32,17 @@ from ._kernels import AbstractKernel, Tophat, get_kernel
 _SPACING_RTOL = 1e-6
 
 
-
-def _float_dtype(x: Array):
-    """x's dtype if floating, else the default float (int data are promoted)."""
-    return x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.result_type(float)
-
-
 def _check_axis(axis: Array, dtype, fn: str, name: str) -> None:
+    """A 1-D, finite, strictly increasing and equally spaced grid axis (value checks when
+    the values are known)."""
     if axis.ndim != 1 or axis.shape[0] < 2:
-        raise ValueError(f"{fn}: {name} must be a 1-D array of at least 2 nodes, got shape "
-                         f"{tuple(axis.shape)}")
+        raise ValueError(message(fn, name, "a 1-D array of at least 2 nodes",
+                                 f"shape {shape_str(axis)}"))
+    check_finite_values(fn, name, axis)
     values = concrete_values(axis)
     if values is None:
         return
     values = values.astype(np.float64)
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{fn}: {name} must be finite, got NaN or inf")
     steps = np.diff(values)
     if not np.all(steps > 0):
         k = int(np.argmin(steps > 0))
@@ -60,6 +65,7 @@ def _prepare(data, grid, weights, fn: str):
 
     Only NumPy touches the values here: casting and reshaping wait for the jitted core, so
     an eager call costs no extra passes over the n points on the device."""
+    check_real_floating(fn, data=data, weights=weights)
     data_arr = jnp.asarray(data)
     if data_arr.ndim == 1:
         d = 1
@@ -76,6 +82,7 @@ def _prepare(data, grid, weights, fn: str):
             raise ValueError(f"{fn}: 1-D data (shape {tuple(data_arr.shape)}) take one grid "
                              f"array of shape (g,), got a {type(grid).__name__} of "
                              f"{len(grid)} arrays")
+        check_real_floating(fn, grid=grid)
         axes = (jnp.asarray(grid),)
         names = ("grid",)
     else:
@@ -84,9 +91,11 @@ def _prepare(data, grid, weights, fn: str):
                    if not isinstance(grid, tuple | list) else f"{len(grid)} arrays")
             raise ValueError(f"{fn}: 2-D data (shape {tuple(data_arr.shape)}) take a grid "
                              f"tuple (grid_x, grid_y) of two 1-D arrays, got {got}")
+        for j, axis in enumerate(grid):
+            check_real_floating(fn, **{f"grid[{j}]": axis})
         axes = tuple(jnp.asarray(a) for a in grid)
         names = ("grid[0]", "grid[1]")
-    dtype = jnp.result_type(*(_float_dtype(a) for a in (data_arr, *axes)))
+    dtype = common_float_dtype(data_arr, *axes)
     for axis, name in zip(axes, names, strict=True):
         _check_axis(axis, dtype, fn, name)
 
@@ -120,18 +129,11 @@ def _prepare(data, grid, weights, fn: str):
     n = data_arr.shape[0]
     if weights is not None:
         w = jnp.asarray(weights)
-        if w.shape != (n,):
-            raise ValueError(f"{fn}: weights must have shape ({n},) to match data, got shape "
-                             f"{tuple(w.shape)}")
+        check_shape(fn, "weights", w, (n,), want=f"({n},) to match data")
+        check_positive_values(fn, "weights", w, allow_zero=True)
         wv = concrete_values(w)
-        if wv is not None:
-            if not np.all(np.isfinite(wv)):
-                raise ValueError(f"{fn}: weights must be finite, got NaN or inf")
-            if np.any(wv < 0):
-                raise ValueError(f"{fn}: weights must be non-negative, got minimum "
-                                 f"{wv.min():.6g}")
-            if not wv.sum() > 0:
-                raise ValueError(f"{fn}: weights must have a positive sum, got {wv.sum():.6g}")
+        if wv is not None and not wv.sum() > 0:
+            raise ValueError(f"{fn}: weights must have a positive sum, got {wv.sum():.6g}")
         weights = w
     return data_arr, axes, weights, dtype
 
@@ -321,9 +323,8 @@ class BinnedKDE(eqx.Module):
         for points outside the grid.
         """
         dtype = self.density.dtype
-        x = jnp.asarray(x)
-        x = x.astype(jnp.result_type(x.dtype, dtype) if jnp.issubdtype(x.dtype, jnp.floating)
-                     else dtype)
+        x = as_float_array("BinnedKDE", "x", x)
+        x = x.astype(jnp.result_type(x, dtype))
         axes = (self.grid,) if self.dimension == 1 else self.grid
         if self.dimension == 2 and (x.ndim not in (1, 2) or x.shape[-1] != 2):
             raise ValueError(f"BinnedKDE: x must have shape (m, 2) or (2,) for a 2-D "
@@ -424,14 +425,12 @@ def fft_kde(
     kern = get_kernel(kernel, "fft_kde")
     data, axes, weights, dtype = _prepare(data, grid, weights, "fft_kde")
     d = len(axes)
-    h = jnp.asarray(bandwidth)
+    h = as_float_array("fft_kde", "bandwidth", bandwidth)
     if h.shape not in ((), (1,), (d,)):
         wanted = "a scalar" if d == 1 else "a scalar or a vector of shape (2,)"
         raise ValueError(f"fft_kde: bandwidth must be {wanted} for {d}-D data, got shape "
                          f"{tuple(h.shape)}")
-    hv = concrete_values(h)
-    if hv is not None and not np.all(np.isfinite(hv) & (hv > 0)):
-        raise ValueError(f"fft_kde: bandwidth must be positive and finite, got {hv}")
+    check_positive_values("fft_kde", "bandwidth", h)
     return _fft_kde(data, axes, h, weights, kern, dtype)
 
 

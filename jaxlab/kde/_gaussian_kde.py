@@ -3,7 +3,9 @@
 import jax.numpy as jnp
 from jaxtyping import ArrayLike, Real
 
+from .._core.checks import message
 from ._bandwidth import lcv_bandwidth, lscv_bandwidth, scott_bandwidth, silverman_bandwidth
+from ._isj import isj_bandwidth, plugin_bandwidth
 from ._kde import KDE, as_data
 
 RULES = ("scott", "silverman", "isj", "plugin", "lcv", "lscv")
@@ -54,16 +56,14 @@ def gaussian_kde(data: Real[ArrayLike, "n d"] | Real[ArrayLike, " n"], *,
             h = lcv_bandwidth(x, weights=weights).bandwidth
         elif bandwidth == "lscv":
             h = lscv_bandwidth(x, weights=weights).bandwidth
+        elif bandwidth == "isj":
+            if d != 1:
+                raise ValueError(message("gaussian_kde", "data",
+                                         "1-D for bandwidth='isj' (use 'plugin' for a "
+                                         "per-axis ISJ)", f"d = {d}"))
+            h = isj_bandwidth(x[:, 0], weights=weights)
         else:
-            from ._isj import isj_bandwidth, plugin_bandwidth
-
-            if bandwidth == "isj":
-                if d != 1:
-                    raise ValueError(f"gaussian_kde: bandwidth='isj' is one-dimensional, the "
-                                     f"data have d = {d}; use 'plugin' for a per-axis ISJ")
-                h = isj_bandwidth(x[:, 0], weights=weights)
-            else:
-                h = plugin_bandwidth(x, weights=weights)
+            h = plugin_bandwidth(x, weights=weights)
     else:
         h = jnp.asarray(bandwidth)
     return KDE(x, "gaussian", h, weights=weights, query_block=query_block,

@@ -16,7 +16,8 @@ import optimistix as optx
 from jax.scipy.fft import dct
 from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
-from .._core.checks import concrete_values
+from .._core.checks import as_float_array, check_bool, check_int, concrete_values, message
+from ._kde import as_weights
 
 # ℓ in t = ξ γ^[ℓ](t): the deepest functional is ‖f⁽⁷⁾‖², estimated at the trial time t, and
 # five pilot stages s = 6, …, 2 lead down to ‖f''‖² (the five the paper recommends; ℓ = 7 in
@@ -35,40 +36,10 @@ _SCAN_POINTS = 128
 
 
 def _check_grid_size(grid_size, fn: str) -> int:
-    if (isinstance(grid_size, bool) or not isinstance(grid_size, int | np.integer)
-            or grid_size < 64 or grid_size & (grid_size - 1)):
-        raise ValueError(f"{fn}: grid_size must be a power of two ≥ 64, got {grid_size!r}")
-    return int(grid_size)
-
-
-def _as_float(data, fn: str) -> Array:
-    arr = jnp.asarray(data)
-    if jnp.issubdtype(arr.dtype, jnp.integer):
-        arr = arr.astype(jnp.result_type(float))
-    elif not jnp.issubdtype(arr.dtype, jnp.floating):
-        raise ValueError(f"{fn}: data must be real numbers (a floating or integer dtype), got "
-                         f"dtype {arr.dtype}")
-    return arr
-
-
-def _check_weights(weights, n: int, dtype, fn: str) -> Array:
-    """Weights normalised to sum 1 (uniform if None)."""
-    if weights is None:
-        return jnp.full((n,), 1.0 / n, dtype)
-    w = jnp.asarray(weights)
-    if w.shape != (n,):
-        raise ValueError(f"{fn}: weights must have shape ({n},), one per data point, got shape "
-                         f"{w.shape}")
-    w = w.astype(dtype)
-    values = concrete_values(w)
-    if values is not None:
-        bad = ~(np.isfinite(values) & (values >= 0))
-        if np.any(bad):
-            raise ValueError(f"{fn}: weights must be finite and non-negative, got "
-                             f"{values[bad][0]} at index {int(np.flatnonzero(bad)[0])}")
-        if not values.sum() > 0:
-            raise ValueError(f"{fn}: weights must have a positive sum, got {values.sum()}")
-    return w / jnp.sum(w)
+    grid_size = check_int(fn, "grid_size", grid_size, minimum=64)
+    if grid_size & (grid_size - 1):
+        raise ValueError(message(fn, "grid_size", "a power of two >= 64", grid_size))
+    return grid_size
 
 
 def _check_values(x: Array, w: Array, fn: str) -> None:
@@ -262,21 +233,23 @@ def isj_bandwidth(
     **Returns:** the bandwidth h, a scalar of the data's floating dtype: the standard
     deviation of the Gaussian kernel, in the data's units.
 
-    **Raises:** `ValueError` for data that are not 1-D, not real, not finite or with fewer
-    than two distinct values, for bad weights (wrong shape, negative, not finite, zero sum)
-    or for a `grid_size` that is not a power of two ≥ 64 (value checks run outside `jit`
-    only); the runtime error above when no root exists and `throw=True`.
+    **Raises:** `TypeError` for non-real data or weights, a non-int `grid_size` or a non-bool
+    `throw`; `ValueError` for data that are not 1-D, not finite or with fewer than two
+    distinct values, for bad weights (wrong shape, negative, not finite, zero sum) or for a
+    `grid_size` that is not a power of two ≥ 64 (value checks run outside `jit` only); the
+    runtime error above when no root exists and `throw=True`.
 
     **References:** Botev, Grotowski & Kroese, *Kernel density estimation via diffusion*
     (2010), Ann. Statist. 38(5), 2916–2957; KDEpy's `bw_selection.improved_sheather_jones`.
     """
     fn = "isj_bandwidth"
     grid_size = _check_grid_size(grid_size, fn)
-    x = _as_float(data, fn)
+    throw = check_bool(fn, "throw", throw)
+    x = as_float_array(fn, "data", data)
     if x.ndim != 1 or x.shape[0] < 2:
         raise ValueError(f"{fn}: data must have shape (n,) with n ≥ 2, got shape {x.shape}"
                          + ("; use plugin_bandwidth for (n, d) data" if x.ndim == 2 else ""))
-    w = _check_weights(weights, x.shape[0], x.dtype, fn)
+    w = as_weights(weights, x.shape[0], x.dtype, fn)
     _check_values(x, w, fn)
     return _isj_jit(x, w, grid_size, jnp.asarray(throw, bool))
 
@@ -318,12 +291,13 @@ def plugin_bandwidth(
     """
     fn = "plugin_bandwidth"
     grid_size = _check_grid_size(grid_size, fn)
-    x = _as_float(data, fn)
+    throw = check_bool(fn, "throw", throw)
+    x = as_float_array(fn, "data", data)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ValueError(f"{fn}: data must have shape (n, d) or (n,) with n ≥ 2 and d ≥ 1, got "
                          f"shape {tuple(jnp.shape(data))}")
-    w = _check_weights(weights, x.shape[0], x.dtype, fn)
+    w = as_weights(weights, x.shape[0], x.dtype, fn)
     _check_values(x, w, fn)
     return _plugin_jit(x, w, grid_size, jnp.asarray(throw, bool))

@@ -7,48 +7,52 @@ import numpy as np
 from jax.sharding import Mesh
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
-from .._core.checks import concrete_values
+from .._core.checks import (
+    as_float_array,
+    check_finite_values,
+    check_int,
+    check_key,
+    check_positive_values,
+    check_shape,
+    concrete_values,
+    message,
+    shape_str,
+)
 from ._blocked import block_sizes, log_kernel_sums
 from ._kernels import AbstractKernel, Gaussian, get_kernel
 
 
 def as_data(data, fn: str, name: str = "data") -> Array:
-    """`(n, d)` floating data (a 1-D array is n points in one dimension), finite."""
-    arr = jnp.asarray(data)
-    if not jnp.issubdtype(arr.dtype, jnp.floating):
-        arr = arr.astype(jnp.result_type(float))
+    """`(n, d)` real data (a 1-D array is n points in one dimension; integers promoted),
+    with n, d ≥ 1 and (when known) finite values."""
+    arr = as_float_array(fn, name, data, ndim=(1, 2))
     if arr.ndim == 1:
         arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise ValueError(f"{fn}: {name} must have shape (n, d) or (n,) with n, d ≥ 1, got "
-                         f"shape {tuple(jnp.shape(data))}")
-    values = concrete_values(arr)
-    if values is not None and not np.all(np.isfinite(values)):
-        bad = int(np.sum(~np.all(np.isfinite(values), axis=1)))
-        raise ValueError(f"{fn}: {name} must be finite, got {bad} row(s) with NaN or inf")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(message(fn, name, "of shape (n, d) or (n,) with n, d >= 1",
+                                 f"shape {shape_str(data)}"))
+    check_finite_values(fn, name, arr)
     return arr
 
 
 def as_weights(weights, n: int, dtype, fn: str) -> Array:
-    """Weights normalised to sum 1 (uniform if None)."""
+    """Weights normalised to sum 1 (uniform if None): real, `(n,)`, non-negative with a
+    positive sum (value checks when known)."""
     if weights is None:
         return jnp.full((n,), 1.0 / n, dtype)
-    w = jnp.asarray(weights, dtype)
-    if w.shape != (n,):
-        raise ValueError(f"{fn}: weights must have shape ({n},) to match data, got shape "
-                         f"{w.shape}")
+    w = as_float_array(fn, "weights", weights)
+    check_shape(fn, "weights", w, (n,), want=f"({n},) to match data")
+    w = w.astype(dtype)
+    check_positive_values(fn, "weights", w, allow_zero=True)
     values = concrete_values(w)
-    if values is not None:
-        if not np.all(np.isfinite(values) & (values >= 0)):
-            raise ValueError(f"{fn}: weights must be finite and non-negative")
-        if not values.sum() > 0:
-            raise ValueError(f"{fn}: weights must have a positive sum, got {values.sum()}")
+    if values is not None and not values.sum() > 0:
+        raise ValueError(f"{fn}: weights must have a positive sum, got {values.sum()}")
     return w / jnp.sum(w)
 
 
 def bandwidth_cholesky(bandwidth, d: int, dtype, fn: str) -> tuple[Array, str]:
     """L with H = L Lᵀ from a scalar h (H = h² I), a vector h (H = diag(h²)) or a matrix H."""
-    h = jnp.asarray(bandwidth, dtype)
+    h = as_float_array(fn, "bandwidth", bandwidth).astype(dtype)
     if h.ndim == 0 or h.shape == (1,):
         h = h.reshape(())
         values = concrete_values(h)
@@ -67,7 +71,8 @@ def bandwidth_cholesky(bandwidth, d: int, dtype, fn: str) -> tuple[Array, str]:
             hn = hn.astype(np.float64)
             if not np.all(np.isfinite(hn)) or not np.allclose(hn, hn.T, rtol=1e-6,
                                                              atol=1e-12 * np.abs(hn).max()):
-                raise ValueError(f"{fn}: a bandwidth matrix must be finite and symmetric")
+                raise ValueError(message(fn, "bandwidth", "a finite symmetric matrix",
+                                         "one that is not finite or not symmetric"))
             eig = np.linalg.eigvalsh(hn)
             if eig.min() <= 1e-12 * max(eig.max(), 0.0) or eig.max() <= 0:
                 raise ValueError(f"{fn}: the bandwidth matrix must be positive definite, got "
@@ -124,10 +129,9 @@ class KDE(eqx.Module):
         self.weights = as_weights(weights, n, self.data.dtype, "KDE")
         self.cholesky, self.bandwidth_kind = bandwidth_cholesky(bandwidth, d, self.data.dtype,
                                                                 "KDE")
-        for name, value in (("query_block", query_block), ("data_block", data_block)):
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"KDE: {name} must be a positive int, got {value!r}")
-        self.query_block, self.data_block = query_block, data_block
+        self.query_block = check_int("KDE", "query_block", query_block, minimum=1,
+                                     none_ok=True)
+        self.data_block = check_int("KDE", "data_block", data_block, minimum=1, none_ok=True)
 
     @property
     def n(self) -> int:
@@ -158,10 +162,10 @@ class KDE(eqx.Module):
                                                      lower=True).T
         return (x - centre) / jnp.diagonal(self.cholesky)
 
-    def _queries(self, x, fn):
-        x = jnp.asarray(x)
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            x = x.astype(self.data.dtype)
+    def _queries(self, raw, fn):
+        x = as_float_array(fn, "x", raw)
+        if jnp.issubdtype(jnp.asarray(raw).dtype, jnp.integer):
+            x = x.astype(self.data.dtype)  # integer queries do not widen the data's dtype
         d = self.dimension
         single = x.ndim == 0 or (x.ndim == 1 and d > 1)
         if x.ndim == 0:
@@ -214,8 +218,8 @@ class KDE(eqx.Module):
         **Raises:** `ValueError` if fewer than two points carry weight.
         """
         if self.n < 2:
-            raise ValueError(f"KDE.leave_one_out_logpdf: needs at least 2 data points, got "
-                             f"{self.n}")
+            raise ValueError(message("KDE.leave_one_out_logpdf", "data",
+                                     "at least 2 points", f"{self.n}"))
         sums = self._log_sums(self.data, mesh=mesh, exclude_self=True,
                               query_index=jnp.arange(self.n))
         return (sums - jnp.log1p(-self.weights) - self.kernel.log_normaliser(self.dimension)
@@ -224,13 +228,14 @@ class KDE(eqx.Module):
     def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n d"]:
         """`n` draws from ρ̂: a data point chosen with probability w_i plus L u, u ~ K.
 
-        **Raises:** `ValueError` if `n` is not a positive int.
+        **Raises:** `TypeError` if `n` is not an int or `key` not a PRNG key; `ValueError`
+        if `n` < 1.
         """
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"KDE.sample: n must be a positive int, got {n!r}")
+        n = check_int("KDE.sample", "n", n, minimum=1)
+        check_key("KDE.sample", key)
         k_index, k_noise = jax.random.split(key)
         index = jax.random.choice(k_index, self.n, (n,), p=self.weights)
-        noise = self.kernel.sample(k_noise, n, self.dimension, self.data.dtype)
+        noise = self.kernel.sample(n, self.dimension, self.data.dtype, key=k_noise)
         return self.data[index] + noise @ self.cholesky.T
 
     def marginal(self, dims) -> "KDE":
@@ -246,8 +251,9 @@ class KDE(eqx.Module):
             raise ValueError(f"KDE.marginal: dims must be distinct indices in "
                              f"0..{self.dimension - 1}, got {dims}")
         if not isinstance(self.kernel, Gaussian):
-            raise ValueError(f"KDE.marginal: exact marginals need the Gaussian kernel, this "
-                             f"KDE uses {self.kernel.name!r}")
+            raise ValueError(message("KDE.marginal", "kernel",
+                                     "the Gaussian (exact marginals need it)",
+                                     repr(self.kernel.name)))
         idx = jnp.asarray(dims)
         sub = self.bandwidth_matrix[jnp.ix_(idx, idx)]
         return KDE(self.data[:, idx], self.kernel, sub, weights=self.weights,
@@ -268,11 +274,12 @@ class KDE(eqx.Module):
         **References:** Genz (1992), *Numerical computation of multivariate normal
         probabilities*, J. Comput. Graph. Stat. 1, 141-149.
         """
+        fn = "KDE.integrate_box"
         if not isinstance(self.kernel, Gaussian):
-            raise ValueError(f"KDE.integrate_box: needs the Gaussian kernel, this KDE uses "
-                             f"{self.kernel.name!r}")
+            raise ValueError(message(fn, "kernel", "the Gaussian", repr(self.kernel.name)))
         d, dtype = self.dimension, self.data.dtype
-        lo, hi = jnp.asarray(low, dtype).reshape(-1), jnp.asarray(high, dtype).reshape(-1)
+        lo = as_float_array(fn, "low", low).astype(dtype).reshape(-1)
+        hi = as_float_array(fn, "high", high).astype(dtype).reshape(-1)
         if lo.shape != (d,) or hi.shape != (d,):
             raise ValueError(f"KDE.integrate_box: low and high must have shape ({d},), got "
                              f"{jnp.shape(low)} and {jnp.shape(high)}")
@@ -282,8 +289,10 @@ class KDE(eqx.Module):
             p = jnp.prod(ndtr((hi - self.data) / s) - ndtr((lo - self.data) / s), axis=1)
             return jnp.sum(self.weights * p)
         if key is None:
-            raise ValueError("KDE.integrate_box: a full bandwidth matrix needs key= (Genz's "
-                             "Monte Carlo estimator)")
+            raise ValueError(message(fn, "key", "given for a full bandwidth matrix (Genz's "
+                                     "Monte Carlo estimator)", "None"))
+        check_key(fn, key)
+        num_samples = check_int(fn, "num_samples", num_samples, minimum=1)
         return jnp.sum(self.weights * _genz_box(self.data, self.cholesky, lo, hi, key,
                                                 num_samples))
 

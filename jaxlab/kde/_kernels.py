@@ -10,6 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._core.checks import check_instance, check_int, check_key
+
 
 def log_unit_ball_volume(d: int) -> float:
     """log V_d, V_d = π^{d/2} / Γ(d/2 + 1), the volume of the unit ball in R^d."""
@@ -37,17 +39,33 @@ class AbstractKernel(eqx.Module):
         """log c_d = log ∫_{R^d} k(|u|) du."""
 
     @abc.abstractmethod
-    def sample_radius(self, key: PRNGKeyArray, shape: tuple[int, ...], d: int,
-                      dtype) -> Array:
-        """Draws of |u| for u ~ K in R^d."""
+    def sample_radius(self, shape: tuple[int, ...], d: int, dtype=jnp.float32, *,
+                      key: PRNGKeyArray) -> Float[Array, "..."]:
+        """Draws of |u| for u ~ K in R^d, of the given shape and dtype."""
 
-    def sample(self, key: PRNGKeyArray, n: int, d: int, dtype=jnp.float32) -> Float[Array, "n d"]:
+    def sample(self, n: int, d: int, dtype=jnp.float32, *,
+               key: PRNGKeyArray) -> Float[Array, "n d"]:
         """`n` draws from K in R^d (Gaussian: normal; others: a uniform direction times a
-        radius with density ∝ k(r) r^{d−1})."""
+        radius with density ∝ k(r) r^{d−1}).
+
+        **Arguments:** `n` draws (an int ≥ 1) in `d` dimensions (an int ≥ 1), of floating
+        `dtype`; `key`, a JAX PRNG key.
+
+        **Returns:** `(n, d)` draws.
+
+        **Raises:** `TypeError` for a non-int `n`/`d` or a bad key; `ValueError` for `n` or
+        `d` < 1.
+        """
+        n, d = _check_sample_args(f"{type(self).__name__}.sample", n, d, key)
         k_dir, k_rad = jax.random.split(key)
         z = jax.random.normal(k_dir, (n, d), dtype)
         direction = z / jnp.linalg.norm(z, axis=1, keepdims=True)
-        return direction * self.sample_radius(k_rad, (n, 1), d, dtype)
+        return direction * self.sample_radius((n, 1), d, dtype, key=k_rad)
+
+
+def _check_sample_args(fn: str, n, d, key) -> tuple[int, int]:
+    check_key(fn, key)
+    return check_int(fn, "n", n, minimum=1), check_int(fn, "d", d, minimum=1)
 
 
 class Gaussian(AbstractKernel):
@@ -62,10 +80,11 @@ class Gaussian(AbstractKernel):
     def log_normaliser(self, d):
         return 0.5 * d * math.log(2 * math.pi)
 
-    def sample(self, key, n, d, dtype=jnp.float32):
+    def sample(self, n, d, dtype=jnp.float32, *, key):
+        n, d = _check_sample_args("Gaussian.sample", n, d, key)
         return jax.random.normal(key, (n, d), dtype)
 
-    def sample_radius(self, key, shape, d, dtype):
+    def sample_radius(self, shape, d, dtype=jnp.float32, *, key):
         return jnp.sqrt(jax.random.chisquare(key, d, shape, dtype))
 
 
@@ -94,7 +113,7 @@ class Epanechnikov(AbstractKernel):
     def log_normaliser(self, d):
         return log_unit_ball_volume(d) + math.log(2.0 / (d + 2))
 
-    def sample_radius(self, key, shape, d, dtype):
+    def sample_radius(self, shape, d, dtype=jnp.float32, *, key):
         # r² has density ∝ (1 − s) s^{d/2 − 1}: Beta(d/2, 2).
         return jnp.sqrt(jax.random.beta(key, d / 2, 2.0, shape, dtype))
 
@@ -111,7 +130,7 @@ class Tophat(AbstractKernel):
     def log_normaliser(self, d):
         return log_unit_ball_volume(d)
 
-    def sample_radius(self, key, shape, d, dtype):
+    def sample_radius(self, shape, d, dtype=jnp.float32, *, key):
         return jax.random.beta(key, float(d), 1.0, shape, dtype)
 
 
@@ -127,7 +146,7 @@ class Exponential(AbstractKernel):
     def log_normaliser(self, d):
         return log_unit_ball_volume(d) + math.lgamma(d + 1)
 
-    def sample_radius(self, key, shape, d, dtype):
+    def sample_radius(self, shape, d, dtype=jnp.float32, *, key):
         return jax.random.gamma(key, float(d), shape, dtype)
 
 
@@ -143,7 +162,7 @@ class Linear(AbstractKernel):
     def log_normaliser(self, d):
         return log_unit_ball_volume(d) - math.log(d + 1)
 
-    def sample_radius(self, key, shape, d, dtype):
+    def sample_radius(self, shape, d, dtype=jnp.float32, *, key):
         return jax.random.beta(key, float(d), 2.0, shape, dtype)
 
 
@@ -168,7 +187,7 @@ class Cosine(AbstractKernel):
     def log_normaliser(self, d):
         return log_unit_ball_volume(d) + math.log(d * _cosine_radial_integral(d))
 
-    def sample_radius(self, key, shape, d, dtype):
+    def sample_radius(self, shape, d, dtype=jnp.float32, *, key):
         # Rejection from Beta(d, 2) (density ∝ (1 − r) r^{d−1}): the ratio
         # cos(πr/2) / (1 − r) lies in [1, π/2], so a proposal is accepted with probability
         # cos(πr/2) / ((π/2)(1 − r)) ≥ 2/π. Rounds continue until every draw is accepted.
@@ -201,6 +220,7 @@ def get_kernel(kernel: "str | AbstractKernel", fn: str) -> AbstractKernel:
     """A kernel instance from its name (or pass an instance through)."""
     if isinstance(kernel, AbstractKernel):
         return kernel
+    check_instance(fn, "kernel", kernel, str, f"one of {sorted(KERNELS)} or an AbstractKernel")
     if isinstance(kernel, str) and kernel in KERNELS:
         return KERNELS[kernel]()
     raise ValueError(f"{fn}: kernel must be one of {sorted(KERNELS)} or an AbstractKernel, "

@@ -450,10 +450,11 @@ def test_bad_inputs(user_errors):
     with pytest.raises(ValueError, match=r"bandwidth must be a scalar or a vector of shape "
                                          r"\(2,\) for 2-D data, got shape \(3,\)"):
         fft_kde(jnp.full((3, 2), 0.5), (grid, grid), jnp.ones(3))
-    with pytest.raises(ValueError, match=r"weights must have shape \(3,\) to match data, got "
+    with pytest.raises(ValueError, match=r"weights must be of shape \(3,\) to match data, got "
                                          r"shape \(2,\)"):
         fft_kde(y, grid, 0.1, weights=jnp.ones(2))
-    with pytest.raises(ValueError, match="weights must be non-negative, got minimum -1"):
+    with pytest.raises(ValueError, match=r"fft_kde: weights must be non-negative and finite, "
+                                         r"got .*-1\.0.* at index \(1,\)"):
         fft_kde(y, grid, 0.1, weights=jnp.array([1.0, -1.0, 1.0]))
     with pytest.raises(ValueError, match="weights must have a positive sum, got 0"):
         linear_binning(y, grid, jnp.zeros(3))
@@ -468,3 +469,9 @@ def test_bad_inputs(user_errors):
     with pytest.raises(ValueError, match=r"x must have shape \(m, 2\) or \(2,\) for a 2-D "
                                          r"estimate, got shape \(4,\)"):
         fft_kde(jnp.full((3, 2), 0.5), (grid, grid), 0.1)(jnp.zeros(4))
+    with pytest.raises(TypeError, match=r"fft_kde: data must be real \(complex input is not "
+                                        r"supported\), got dtype complex"):
+        fft_kde(y + 1j, grid, 0.1)
+    with pytest.raises(TypeError, match=r"fft_kde: kernel must be one of .* or an "
+                                        r"AbstractKernel, got a int"):
+        fft_kde(y, grid, 0.1, kernel=3)

@@ -11,9 +11,13 @@ import scipy.integrate as si
 import scipy.stats as st
 from sklearn.neighbors import KernelDensity
 
+from jaxlab import RESULTS
 from jaxlab.kde import (
     KDE,
     KERNELS,
+    Cosine,
+    CrossValidationResult,
+    Gaussian,
     gaussian_kde,
     lcv_bandwidth,
     lscv_bandwidth,
@@ -128,7 +132,7 @@ def _radial_cdf(kernel, d):
 def test_kernel_sampler_radius(kernel, d, float64):
     k = KERNELS[kernel]()
     n = 5000  # as many draws as test_sample_matches_kde_cdf_1d: its d = 1 samplers compile once
-    u = np.asarray(k.sample(jax.random.key(d), n, d, jnp.float64))
+    u = np.asarray(k.sample(n, d, jnp.float64, key=jax.random.key(d)))
     assert u.shape == (n, d)
     r, cdf = _radial_cdf(k, d)
     p = st.kstest(np.linalg.norm(u, axis=1), lambda t: np.interp(t, r, cdf)).pvalue
@@ -279,7 +283,8 @@ def test_query_shapes():
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: KDE(np.array([[0.0], [np.nan]])), r"data must be finite, got 1 row"),
+    (lambda: KDE(np.array([[0.0], [np.nan]])),
+     r"KDE: data must be finite, got .*nan.* at index \(1, 0\)"),
     (lambda: KDE(np.zeros((3, 2)), "gaussian", 0.0), r"bandwidth must be positive"),
     (lambda: KDE(np.zeros((3, 2)), "gaussian", -1.0), r"bandwidth must be positive"),
     (lambda: KDE(np.zeros((3, 2)), "gaussian", np.array([1.0, 0.0])),
@@ -293,18 +298,40 @@ def test_query_shapes():
     (lambda: KDE(np.zeros((3, 2)), "gaussian", 1.0).logpdf(np.zeros((4, 3))),
      r"x must have shape \(m, 2\).*got shape \(4, 3\)"),
     (lambda: KDE(np.zeros((3, 2)), "parabolic"), r"kernel must be one of"),
-    (lambda: KDE(np.zeros((3, 2)), weights=np.ones(4)), r"weights must have shape \(3,\)"),
-    (lambda: KDE(np.zeros((3, 2)), weights=-np.ones(3)), r"non-negative"),
+    (lambda: KDE(np.zeros((3, 2)), weights=np.ones(4)), r"weights must be of shape \(3,\)"),
+    (lambda: KDE(np.zeros((3, 2)), weights=-np.ones(3)),
+     r"KDE: weights must be non-negative and finite, got .*-1\.0"),
     (lambda: KDE(np.zeros((3, 2)), weights=np.zeros(3)), r"positive sum"),
     (lambda: gaussian_kde(np.zeros((3, 2)), bandwidth="bogus"), r"bandwidth must be one of"),
-    (lambda: KDE(np.zeros((3, 2)), "tophat").marginal([0]), r"exact marginals need"),
+    (lambda: KDE(np.zeros((3, 2)), "tophat").marginal([0]),
+     r"KDE.marginal: kernel must be the Gaussian \(exact marginals need it\), got 'tophat'"),
     (lambda: KDE(np.zeros((3, 2))).marginal([0, 0]), r"dims must be distinct"),
     (lambda: KDE(np.eye(2), "gaussian", np.eye(2)).integrate_box(np.zeros(2), np.ones(2)),
-     r"needs key="),
+     r"KDE.integrate_box: key must be given for a full bandwidth matrix"),
     (lambda: KDE(np.zeros((3, 2))).sample(0, key=jax.random.key(0)), r"n must be a positive"),
 ])
 def test_bad_input(call, message, user_errors):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: KDE(np.zeros((3, 2))).sample(2.5, key=jax.random.key(0)),
+     r"KDE.sample: n must be a positive int, got 2\.5"),
+    (lambda: KDE(np.zeros((3, 2))).sample(2, key=0), r"KDE.sample: key must be a PRNG key"),
+    (lambda: Gaussian().sample(2, 3, key=None), r"Gaussian.sample: key must be a PRNG key"),
+    (lambda: Cosine().sample(2, 0.5, key=jax.random.key(0)),
+     r"Cosine.sample: d must be a positive int, got 0\.5"),
+    (lambda: KDE(np.zeros((3, 2)), kernel=3), r"KDE: kernel must be one of .* got a int"),
+    (lambda: KDE(np.zeros((3, 2)), query_block=2.0),
+     r"KDE: query_block must be a positive int or None, got 2\.0"),
+    (lambda: KDE(np.ones((3, 2), bool)), r"KDE: data must be a real array"),
+    (lambda: lcv_bandwidth(np.zeros((3, 2)), throw=1), r"lcv_bandwidth: throw must be a bool"),
+    (lambda: lscv_bandwidth(np.zeros((3, 2)), max_steps=5.0),
+     r"lscv_bandwidth: max_steps must be a positive int, got 5\.0"),
+])
+def test_bad_input_types(call, message, user_errors):
+    with pytest.raises(TypeError, match=message):
         call()
 
 
@@ -374,3 +401,15 @@ def test_cross_validation_against_grid_search(float64, caplog):
     with jax.log_compiles(), caplog.at_level("WARNING", logger="jax"):
         lcv_bandwidth(x[:-1])  # a new shape compiles: the check above can fail
     assert [r for r in caplog.records if "_cross_validate" in r.getMessage()]
+
+
+def test_cross_validation_status_and_throw():
+    x = np.random.default_rng(16).normal(size=(40, 1))
+    # one BFGS step cannot meet the tolerance: the status says why, and throw=True raises it
+    short = lscv_bandwidth(x, max_steps=1, throw=False)
+    assert isinstance(short, CrossValidationResult)
+    assert short.status == RESULTS.nonlinear_max_steps_reached and not bool(short.converged)
+    assert bool(jnp.isfinite(short.factor))
+    with pytest.raises(eqx.EquinoxRuntimeError, match=r"lscv_bandwidth: .*maximum number of "
+                                                      r"steps"):
+        lscv_bandwidth(x, max_steps=1)
