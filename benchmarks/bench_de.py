@@ -545,13 +545,13 @@ def test_neural_ode_train_step(benchmark, weights, variant):
     optimizer = optax.adam(LEARNING_RATE)
     if variant == "vmap":
         model, loss_fn = ode, ode_loss_vmap
-        steps = jax.vmap(lambda y0: ode.solve(ts, y0).stats["num_steps"])(ys[:, 0])
+        steps = jax.vmap(lambda y0: ode.solve(ts, y0).num_steps)(ys[:, 0])
         jax_steps = {"jaxlab_solver_steps_max": int(steps.max()),
                      "jaxlab_solver_steps_mean": float(steps.mean())}
     else:
         model, loss_fn = jax_ode_joint(ode, ODE_BATCH), ode_loss_joint
         jax_steps = {"jaxlab_solver_steps": int(
-            model.solve(ts, ys[:, 0].reshape(-1)).stats["num_steps"])}
+            model.solve(ts, ys[:, 0].reshape(-1)).num_steps)}
     state = [model, optimizer.init(eqx.filter(model, eqx.is_inexact_array))]
 
     field = torch_ode(ode)
@@ -575,7 +575,7 @@ def test_neural_cde_train_step(benchmark):
     cde = jax_cde()
     optimizer = optax.adam(LEARNING_RATE)
     paths = jax_paths(ts, xs)
-    steps = jax.vmap(lambda p: cde.solve(p).stats["num_steps"])(paths)
+    steps = jax.vmap(lambda p: cde.solve(p).num_steps)(paths)
     state = [cde, optimizer.init(eqx.filter(cde, eqx.is_inexact_array))]
 
     module = torch_cde(cde)

@@ -4,11 +4,12 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray, Real
 
-from .._core.checks import check_real_floating, shape_str
+from .._core.checks import as_float_array, check_bool, check_choice, check_int, message, shape_str
 from ._fields import MLPField
-from ._ode import check_times, ode_defaults
+from ._ode import check_dt0, check_max_steps, check_times, ode_defaults
+from ._solution import DESolution, solution
 
 INTERPOLATIONS = ("hermite", "linear", "rectilinear")
 
@@ -16,19 +17,25 @@ INTERPOLATIONS = ("hermite", "linear", "rectilinear")
 def path_channels(data_channels: int, observation_counts: bool = True) -> int:
     """The number of channels of `control_path` for `data_channels` observed channels: time,
     the (forward-filled) values and, with `observation_counts`, one cumulative count per
-    channel."""
+    channel.
+
+    **Raises:** `TypeError` unless `data_channels` is an int and `observation_counts` a bool;
+    `ValueError` for `data_channels` < 1.
+    """
+    data_channels = check_int("path_channels", "data_channels", data_channels, minimum=1)
+    observation_counts = check_bool("path_channels", "observation_counts", observation_counts)
     return 1 + data_channels * (2 if observation_counts else 1)
 
 
-def observed_entries(owner: str, xs: Array, mask) -> Array:
+def observed_entries(fn: str, xs: Array, mask) -> Array:
     """The entries of `xs` that are observed: finite, and `True` in `mask` when one is given
-    (a `ValueError` naming `owner` if `mask` does not have the shape of `xs`)."""
+    (a `ValueError` naming `fn` if `mask` does not have the shape of `xs`)."""
     observed = jnp.isfinite(xs)
     if mask is not None:
         mask = jnp.asarray(mask)
         if mask.shape != xs.shape:
-            raise ValueError(f"{owner}: mask must have the shape of xs {shape_str(xs)}, got "
-                             f"shape {shape_str(mask)}")
+            raise ValueError(message(fn, "mask", f"of the shape of xs {shape_str(xs)}",
+                                     f"shape {shape_str(mask)}"))
         observed = observed & mask.astype(bool)
     return observed
 
@@ -49,7 +56,7 @@ def _fill_forward(xs, observed):
     return filled
 
 
-def control_path(ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T c"], *,
+def control_path(ts: Real[ArrayLike, " T"], xs: Real[ArrayLike, "T c"], *,
                  mask: Bool[ArrayLike, "T c"] | None = None, interpolation: str = "hermite",
                  observation_counts: bool = True) -> diffrax.AbstractPath:
     """A continuous control path X from irregular, partially observed data (t_i, x_i).
@@ -75,18 +82,21 @@ def control_path(ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T c"], *,
     **Returns:** a diffrax path whose `evaluate(t)` has shape `(path_channels(c,
     observation_counts),)`, usable as the control of `NeuralCDE` or `diffrax.ControlTerm`.
 
+    Integer `ts` and `xs` are promoted to the default floating dtype; the path takes the
+    floating dtype of `xs`.
+
     **Raises:** `ValueError` if `ts` is not 1-D with T ≥ 2, `xs` is not `(T, c)`, `mask` does
-    not match `xs`, or `interpolation` is unknown.
+    not match `xs`, or `interpolation` is unknown; `TypeError` for a complex, boolean or
+    non-numeric `ts` or `xs`, or a non-bool `observation_counts`.
     """
     ts = check_times("control_path", ts)
-    xs = jnp.asarray(xs)
+    xs = as_float_array("control_path", "xs", xs)
     if xs.ndim != 2 or xs.shape[0] != ts.shape[0] or xs.shape[1] < 1:
-        raise ValueError(f"control_path: xs must have shape (T, c) = ({ts.shape[0]}, c) with "
-                         f"T the length of ts and c >= 1 channels, got shape {shape_str(xs)}")
-    check_real_floating("control_path", xs=xs)
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"control_path: interpolation must be one of {INTERPOLATIONS}, got "
-                         f"{interpolation!r}")
+        raise ValueError(message("control_path", "xs", f"of shape (T, c) = ({ts.shape[0]}, c) "
+                                 "with T the length of ts and c >= 1 channels",
+                                 f"shape {shape_str(xs)}"))
+    check_choice("control_path", "interpolation", interpolation, INTERPOLATIONS)
+    observation_counts = check_bool("control_path", "observation_counts", observation_counts)
     observed = observed_entries("control_path", xs, mask)
     ts = ts.astype(xs.dtype)
     channels = [ts[:, None], _fill_forward(xs, observed)]
@@ -122,6 +132,9 @@ class NeuralCDE(eqx.Module):
     `DirectAdjoint()` also work), `dt0` (initial step; with `None` diffrax 0.7 starts at
     0.01, see `NeuralODE`), `max_steps`, `key`.
 
+    **Raises:** `TypeError`/`ValueError` for a non-int or non-positive `channels`,
+    `hidden_size`, `out_size` or `max_steps`, or a non-positive `dt0`.
+
     **Reference:** Kidger, Morrill, Foster & Lyons, *Neural Controlled Differential Equations
     for Irregular Time Series* (NeurIPS 2020); Kidger (2022), §3.
     """
@@ -145,8 +158,7 @@ class NeuralCDE(eqx.Module):
                  max_steps: int = 4096, key: PRNGKeyArray):
         for name, value in (("channels", channels), ("hidden_size", hidden_size),
                             ("out_size", out_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"NeuralCDE: {name} must be a positive int, got {value!r}")
+            check_int("NeuralCDE", name, value, minimum=1)
         k1, k2, k3 = jax.random.split(key, 3)
         self.initial = eqx.nn.Linear(channels, hidden_size, key=k1)
         self.field = MLPField(hidden_size, (hidden_size, channels), width=width, depth=depth,
@@ -157,26 +169,42 @@ class NeuralCDE(eqx.Module):
         self.hidden_size = hidden_size
         self.solver, self.stepsize_controller, self.adjoint = ode_defaults(
             solver, stepsize_controller, adjoint)
-        self.dt0 = dt0
-        self.max_steps = max_steps
+        self.dt0 = check_dt0("NeuralCDE", dt0, none_ok=True)
+        self.max_steps = check_max_steps("NeuralCDE", max_steps)
 
     def _check(self, path):
         if not isinstance(path, diffrax.AbstractPath):
-            raise TypeError(f"NeuralCDE: path must be a diffrax path (e.g. from "
-                            f"jaxlab.de.control_path), got {type(path).__name__}")
+            raise TypeError(message("NeuralCDE", "path", "a diffrax path (e.g. from "
+                                    "jaxlab.de.control_path)", f"a {type(path).__name__}"))
         shape = jax.eval_shape(path.evaluate, path.t0).shape
         if shape != (self.channels,):
-            raise ValueError(f"NeuralCDE: path must have {self.channels} channels (shape "
-                             f"({self.channels},) at each time), got shape {shape}")
+            raise ValueError(message("NeuralCDE", "path", f"a path of {self.channels} channels "
+                                     f"(shape ({self.channels},) at each time)",
+                                     f"shape {shape}"))
 
-    def solve(self, path: diffrax.AbstractPath, ts: Float[ArrayLike, " S"] | None = None, *,
-              throw: bool = True) -> diffrax.Solution:
-        """The hidden state z as a diffrax `Solution`, saved at `ts` (default: only at the
-        path's final time)."""
+    def solve(self, path: diffrax.AbstractPath, ts: Real[ArrayLike, " S"] | None = None, *,
+              throw: bool = True) -> DESolution:
+        """The hidden state z read along `path`, saved at `ts`, with the solver's status.
+
+        **Arguments:** `path` (a diffrax path of `channels` channels, e.g. from
+        `control_path`), `ts` (save times `(S,)` within the path's interval; default: only
+        the path's final time), `throw` (keyword-only: with `True` a failed solve raises at
+        run time with the status's message; with `False` it is only reported).
+
+        **Returns:** a `DESolution` with `ys` of shape `(S, hidden_size)` (`(1, hidden_size)`
+        by default).
+
+        **Raises:** `TypeError` if `path` is not a diffrax path; `ValueError` if it has the
+        wrong number of channels or `ts` is not 1-D.
+        """
         self._check(path)
         x0 = path.evaluate(path.t0)
         z0 = self.initial(x0)
-        saveat = diffrax.SaveAt(t1=True) if ts is None else diffrax.SaveAt(ts=jnp.asarray(ts))
+        if ts is None:
+            saveat = diffrax.SaveAt(t1=True)
+        else:
+            ts = as_float_array("NeuralCDE", "ts", ts, ndim=1)
+            saveat = diffrax.SaveAt(ts=ts)
         term = diffrax.ControlTerm(self.field, path).to_ode()
         controller = self.stepsize_controller
         if isinstance(controller, diffrax.AbstractAdaptiveStepSizeController):
@@ -187,15 +215,17 @@ class NeuralCDE(eqx.Module):
                 controller = diffrax.ClipStepSizeController(controller, jump_ts=path.ts)
             elif isinstance(path, diffrax.CubicInterpolation):
                 controller = diffrax.ClipStepSizeController(controller, step_ts=path.ts)
-        return diffrax.diffeqsolve(term, self.solver, path.t0, path.t1, self.dt0, z0,
-                                   saveat=saveat, stepsize_controller=controller,
-                                   adjoint=self.adjoint, max_steps=self.max_steps, throw=throw)
+        sol = diffrax.diffeqsolve(term, self.solver, path.t0, path.t1, self.dt0, z0,
+                                  saveat=saveat, stepsize_controller=controller,
+                                  adjoint=self.adjoint, max_steps=self.max_steps, throw=False)
+        return solution("NeuralCDE", sol, throw)
 
     def __call__(self, path: diffrax.AbstractPath) -> Float[Array, " out"]:
         """The readout of the final hidden state, shape `(out_size,)`."""
         return self.readout(self.solve(path).ys[-1])
 
     def evolving(self, path: diffrax.AbstractPath,
-                 ts: Float[ArrayLike, " S"]) -> Float[Array, "S out"]:
-        """The readout at every time of `ts` (online prediction), shape `(S, out_size)`."""
+                 ts: Real[ArrayLike, " S"]) -> Float[Array, "S out"]:
+        """The readout at every time of `ts` (online prediction), shape `(S, out_size)`;
+        raises if the solver fails."""
         return jax.vmap(self.readout)(self.solve(path, ts).ys)

@@ -5,21 +5,21 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
-from .._core.checks import check_real_floating, shape_str
+from .._core.checks import (
+    as_float_array,
+    check_bool,
+    check_int,
+    check_key,
+    check_number,
+    message,
+    shape_str,
+)
 from ._brownian import brownian_driver, check_grid_steps
-from ._fields import MLPField
-from ._ode import check_state, check_times
+from ._fields import MLPField, NeighbourField
+from ._ode import check_dt0, check_key_for_fields, check_max_steps, check_state, check_times
 from ._signature import signature_mmd
-
-
-class _NeighbourField(eqx.Module):
-    # (t, x, x̃) -> MLP(t, [x, x̃]) reshaped; the default drift and diffusion.
-    field: MLPField
-
-    def __call__(self, t, x, neighbour):
-        return self.field(t, jnp.concatenate([x, neighbour.astype(x.dtype)]))
 
 
 class _Drift(eqx.Module):
@@ -52,7 +52,13 @@ class DirectedChainSDE(eqx.Module):
     **Arguments:** `size` (channels of X), `noise_size`, `width`, `depth`, `dt0`,
     `max_steps`, `grid_steps` (Brownian increments drawn up front on that many equal steps,
     as for `NeuralSDE`), `drift` (a Module `(t, x, x̃) -> (size,)`), `diffusion` (`(t, x, x̃) ->
-    (size, noise_size)`), `key`.
+    (size, noise_size)`; e.g. `NeighbourField(MLPField(2 * size, (size, noise_size),
+    final_activation=jnp.tanh, scale=bound))` for a diffusion bounded by `bound`), `key`
+    (needed for the default fields).
+
+    **Raises:** `TypeError`/`ValueError` for a non-int or non-positive `size`, `noise_size`,
+    `max_steps` or `grid_steps`, or a non-positive `dt0`; `TypeError` without `key` when a
+    default field is needed.
 
     **Reference:** Min, Hu & Ichiba, *Directed Chain Generative Adversarial Networks*
     (ICML 2023).
@@ -71,40 +77,39 @@ class DirectedChainSDE(eqx.Module):
                  drift: eqx.Module | None = None,
                  diffusion: eqx.Module | None = None, key: PRNGKeyArray | None = None):
         for name, value in (("size", size), ("noise_size", noise_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"DirectedChainSDE: {name} must be a positive int, got "
-                                 f"{value!r}")
-        if not dt0 > 0:
-            raise ValueError(f"DirectedChainSDE: dt0 must be positive, got {dt0!r}")
+            check_int("DirectedChainSDE", name, value, minimum=1)
+        dt0 = check_dt0("DirectedChainSDE", dt0)
         check_grid_steps("DirectedChainSDE", grid_steps)
-        if (drift is None or diffusion is None) and key is None:
-            raise ValueError("DirectedChainSDE: pass key= to initialise the default fields")
+        if drift is None or diffusion is None:
+            key = check_key_for_fields("DirectedChainSDE", key, "drift= and diffusion=")
         k1, k2 = jax.random.split(key) if key is not None else (None, None)
-        self.drift = drift if drift is not None else _NeighbourField(
+        self.drift = drift if drift is not None else NeighbourField(
             MLPField(2 * size, (size,), width=width, depth=depth, key=k1))
-        self.diffusion = diffusion if diffusion is not None else _NeighbourField(
+        self.diffusion = diffusion if diffusion is not None else NeighbourField(
             MLPField(2 * size, (size, noise_size), width=width, depth=depth,
                      final_activation=jnp.tanh, key=k2))
         self.size, self.noise_size = size, noise_size
-        self.dt0 = float(dt0)
-        self.max_steps = max_steps
+        self.dt0 = dt0
+        self.max_steps = check_max_steps("DirectedChainSDE", max_steps)
         self.grid_steps = grid_steps
 
-    def __call__(self, ts: Float[ArrayLike, " T"], y0: Float[ArrayLike, " size"],
-                 neighbour: Float[ArrayLike, "T size"], *, key: PRNGKeyArray
+    def __call__(self, ts: Real[ArrayLike, " T"], y0: Real[ArrayLike, " size"],
+                 neighbour: Real[ArrayLike, "T size"], *, key: PRNGKeyArray
                  ) -> Float[Array, "T size"]:
         """A path at `ts` from `y0`, driven by the neighbour path observed at `ts` (shape
         `(T, size)`) and the Brownian motion of `key`. Returns shape `(T, size)`.
 
-        **Raises:** `ValueError` for a wrongly shaped `ts`, `y0` or `neighbour`.
+        **Raises:** `ValueError` for a wrongly shaped `ts`, `y0` or `neighbour`; `TypeError`
+        for a non-real one or a bad `key`.
         """
         ts = check_times("DirectedChainSDE", ts)
         y0 = check_state("DirectedChainSDE", y0, self.size)
-        neighbour = jnp.asarray(neighbour)
+        neighbour = as_float_array("DirectedChainSDE", "neighbour", neighbour)
         if neighbour.shape != (ts.shape[0], self.size):
-            raise ValueError(f"DirectedChainSDE: neighbour must have shape (T, size) = "
-                             f"({ts.shape[0]}, {self.size}), got shape {shape_str(neighbour)}")
-        check_real_floating("DirectedChainSDE", neighbour=neighbour)
+            raise ValueError(message("DirectedChainSDE", "neighbour", f"of shape (T, size) = "
+                                     f"({ts.shape[0]}, {self.size})",
+                                     f"shape {shape_str(neighbour)}"))
+        key = check_key("DirectedChainSDE", key)
         dtype = jnp.result_type(y0, ts, neighbour)
         ts = ts.astype(dtype)
         path = diffrax.LinearInterpolation(ts, neighbour.astype(dtype))
@@ -117,66 +122,96 @@ class DirectedChainSDE(eqx.Module):
                                    stepsize_controller=controller,
                                    max_steps=self.max_steps).ys
 
-    def propagate(self, ts: Float[ArrayLike, " T"], y0s: Float[ArrayLike, "n size"],
-                  neighbours: Float[ArrayLike, "n T size"], *, key: PRNGKeyArray,
+    def propagate(self, ts: Real[ArrayLike, " T"], y0s: Real[ArrayLike, "n size"],
+                  neighbours: Real[ArrayLike, "n T size"], *, key: PRNGKeyArray,
                   times: int = 1) -> Float[Array, "n T size"]:
         """Generate `n` paths from the neighbours given, then `times − 1` more rounds each
         using the previous round's output as neighbours (the chain's next links). Round r
         (from 0) starts path i at `y0s[(i + r) % n]`, so that no path starts where its
         neighbour did (reusing the same initial values every round would make output and
-        neighbour equal at t = 0). Returns the last round, shape `(n, T, size)`."""
-        if not isinstance(times, int) or times < 1:
-            raise ValueError(f"DirectedChainSDE.propagate: times must be a positive int, got "
-                             f"{times!r}")
-        y0s = jnp.asarray(y0s)
-        paths = jnp.asarray(neighbours)
-        if paths.ndim != 3 or y0s.shape != (paths.shape[0], self.size):
-            raise ValueError(f"DirectedChainSDE.propagate: neighbours must have shape (n, T, "
-                             f"size) and y0s (n, size) = (n, {self.size}), got "
-                             f"{shape_str(paths)} and {shape_str(y0s)}")
+        neighbour equal at t = 0).
+
+        **Returns:** the last round, shape `(n, T, size)`.
+
+        **Raises:** `TypeError`/`ValueError` for a non-int or non-positive `times`;
+        `ValueError` for `neighbours` not `(n, T, size)` or `y0s` not `(n, size)`.
+        """
+        fn = "DirectedChainSDE.propagate"
+        times = check_int(fn, "times", times, minimum=1)
+        paths = as_float_array(fn, "neighbours", neighbours)
+        if paths.ndim != 3 or paths.shape[2] != self.size:
+            raise ValueError(message(fn, "neighbours", f"of shape (n, T, size) with size = "
+                                     f"{self.size}", f"shape {shape_str(paths)}"))
+        y0s = as_float_array(fn, "y0s", y0s, shape=(paths.shape[0], self.size))
+        key = check_key(fn, key)
         run = jax.vmap(lambda y0, nb, k: self(ts, y0, nb, key=k))
         for r, k in enumerate(jax.random.split(key, times)):
             paths = run(jnp.roll(y0s, -r, axis=0), paths, jax.random.split(k, y0s.shape[0]))
         return paths
 
 
-def neighbour_correlation(outputs: Float[ArrayLike, "n T c"],
-                          neighbours: Float[ArrayLike, "n T c"]) -> Float[Array, "T c"]:
+def neighbour_correlation(outputs: Real[ArrayLike, "n T c"],
+                          neighbours: Real[ArrayLike, "n T c"]) -> Float[Array, "T c"]:
     """|corr(X̂_t, X̃_t)| across the sample, at every time and channel, shape `(T, c)`: the
     independence check of a directed chain (the reference code's check only looked at t = 0,
-    through `int(loc) * length`)."""
-    outputs, neighbours = jnp.asarray(outputs), jnp.asarray(neighbours)
+    through `int(loc) * length`).
+
+    Pairs where either sample has zero variance get 0.
+
+    **Raises:** `ValueError` unless both are `(n, T, c)` of the same shape with n ≥ 2;
+    `TypeError` for non-real input.
+    """
+    fn = "neighbour_correlation"
+    outputs = as_float_array(fn, "outputs", outputs)
+    neighbours = as_float_array(fn, "neighbours", neighbours)
     if outputs.ndim != 3 or outputs.shape != neighbours.shape or outputs.shape[0] < 2:
-        raise ValueError(f"neighbour_correlation: outputs and neighbours must have the same "
-                         f"shape (n, T, c) with n >= 2, got {shape_str(outputs)} and "
-                         f"{shape_str(neighbours)}")
+        raise ValueError(message(fn, "outputs and neighbours", "of the same shape (n, T, c) "
+                                 "with n >= 2",
+                                 f"{shape_str(outputs)} and {shape_str(neighbours)}"))
     a = outputs - outputs.mean(0)
     b = neighbours - neighbours.mean(0)
     denominator = jnp.sqrt(jnp.sum(a**2, 0) * jnp.sum(b**2, 0))
     return jnp.abs(jnp.sum(a * b, 0)) / jnp.where(denominator > 0, denominator, jnp.inf)
 
 
-def with_time(ts: Float[ArrayLike, "n T"], xs: Float[ArrayLike, "n T c"]
+def with_time(ts: Real[ArrayLike, "n T"], xs: Real[ArrayLike, "n T c"]
               ) -> Float[Array, "n T c+1"]:
-    """Paths with time prepended as channel 0 (what the signature critic reads)."""
-    ts, xs = jnp.asarray(ts), jnp.asarray(xs)
+    """Paths with time prepended as channel 0 (what the signature critic reads).
+
+    **Arguments:** `ts` `(n, T)` (or any leading shape matching `xs`'s), `xs` `(n, T, c)`.
+
+    **Returns:** `(n, T, c + 1)` in the floating dtype of `xs`.
+
+    **Raises:** `ValueError` unless `ts` has the shape of `xs` without its last axis;
+    `TypeError` for non-real input.
+    """
+    ts = as_float_array("with_time", "ts", ts)
+    xs = as_float_array("with_time", "xs", xs)
+    if xs.ndim < 1 or ts.shape != xs.shape[:-1]:
+        raise ValueError(message("with_time", "ts", f"of shape {xs.shape[:-1]} (the shape of "
+                                 "xs without its channels)", f"shape {shape_str(ts)}"))
     return jnp.concatenate([ts[..., None].astype(xs.dtype), xs], -1)
 
 
-def with_basepoint(paths: Float[ArrayLike, "n T c"]) -> Float[Array, "n T+1 c"]:
+def with_basepoint(paths: Real[ArrayLike, "n T c"]) -> Float[Array, "n T+1 c"]:
     """Paths with a basepoint prepended: channel 0 (time, see `with_time`) keeps its first
     value, the other channels start from 0. A signature is blind to translations; the jump
-    from the basepoint to the first point makes it see where a path starts."""
-    paths = jnp.asarray(paths)
+    from the basepoint to the first point makes it     see where a path starts.
+
+    **Raises:** `ValueError` unless `paths` is `(n, T, c)` with c ≥ 2; `TypeError` for
+    non-real input.
+    """
+    paths = as_float_array("with_basepoint", "paths", paths)
     if paths.ndim != 3 or paths.shape[-1] < 2:
-        raise ValueError(f"with_basepoint: paths must have shape (n, T, c) with c >= 2 (time "
-                         f"first), got {shape_str(paths)}")
+        raise ValueError(message("with_basepoint", "paths", "of shape (n, T, c) with c >= 2 "
+                                 "(time first)", f"shape {shape_str(paths)}"))
     start = jnp.zeros_like(paths[:, :1]).at[..., 0].set(paths[:, :1, 0])
     return jnp.concatenate([start, paths], axis=1)
 
 
-def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int = 4,
-                basepoint: bool = True, decorrelation: float = 0.0):
+def dc_gan_loss(model: DirectedChainSDE, batch, *, key: PRNGKeyArray, depth: int = 4,
+                basepoint: bool = True, decorrelation: float = 0.0
+                ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
     """The DC-GAN training loss for `jaxlab.train.fit(..., has_aux=True)`: the squared
     signature MMD (depth `depth`, time as a channel) between the real batch and paths
     generated with the batch's paths as neighbours — path i gets neighbour i + 1 and the
@@ -193,21 +228,29 @@ def dc_gan_loss(model: DirectedChainSDE, batch, key: PRNGKeyArray, *, depth: int
     chain's links; the penalty steers it to the solutions that do not.
 
     **Arguments:** `model`; `batch = (ts, xs)`, `ts: (B, T)`, `xs: (B, T, size)`, B ≥ 3;
-    `key`; `depth`; `basepoint`; `decorrelation` (λ ≥ 0).
+    `key` (keyword-only, as `jaxlab.train.fit` passes it); `depth`; `basepoint`;
+    `decorrelation` (λ ≥ 0).
 
     **Returns:** `(loss, {"neighbour_corr", "mmd"})`: the largest |corr(X̂_t, X̃_t)| over
     times and channels (rising towards 1 means the generator copies its neighbour) and the
     signature MMD alone.
 
     **Raises:** `ValueError` for a batch of fewer than 3 paths or a negative
-    `decorrelation`.
+    `decorrelation`; `TypeError` for a non-bool `basepoint` or a bad `key`.
+
+    **Reference:** Min, Hu & Ichiba, *Directed Chain Generative Adversarial Networks*
+    (ICML 2023).
     """
-    if not decorrelation >= 0:
-        raise ValueError(f"dc_gan_loss: decorrelation must be >= 0, got {decorrelation!r}")
+    fn = "dc_gan_loss"
+    decorrelation = check_number(fn, "decorrelation", decorrelation, minimum=0.0)
+    basepoint = check_bool(fn, "basepoint", basepoint)
+    key = check_key(fn, key)
     ts, xs = batch
-    if xs.shape[0] < 3:
-        raise ValueError(f"dc_gan_loss: the batch needs at least 3 paths (neighbour and "
-                         f"initial value from other paths), got {xs.shape[0]}")
+    xs = as_float_array(fn, "xs", xs)
+    if xs.ndim != 3 or xs.shape[0] < 3:
+        raise ValueError(message(fn, "xs", "a batch of shape (B, T, size) with B >= 3 paths "
+                                 "(neighbour and initial value from other paths)",
+                                 f"shape {shape_str(xs)}"))
     neighbours = jnp.roll(xs, -1, axis=0)
     y0s = jnp.roll(xs[:, 0], -2, axis=0)
     keys = jax.random.split(key, xs.shape[0])

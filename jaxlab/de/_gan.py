@@ -8,8 +8,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import optax
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
+from .._core.checks import as_float_array, check_callable, check_int, check_key, message, shape_str
 from ._cde import NeuralCDE, control_path
 from ._fields import lipswish
 from ._ode import check_times
@@ -24,6 +25,12 @@ class SDEGenerator(eqx.Module):
     `noise_size` (Brownian dimension), `width`, `depth`, `dt0`, `grid_steps` (see
     `NeuralSDE`), `solver` (default
     `ReversibleHeun`), `adjoint` (default `RecursiveCheckpointAdjoint`), `key`.
+
+    **Raises:** `TypeError`/`ValueError` for a non-int or non-positive size, and as
+    `NeuralSDE` for its arguments.
+
+    **Reference:** Kidger, Foster, Li, Oberhauser & Lyons, *Neural SDEs as
+    Infinite-Dimensional GANs* (ICML 2021).
     """
 
     initial: eqx.nn.MLP
@@ -37,9 +44,8 @@ class SDEGenerator(eqx.Module):
                  adjoint: diffrax.AbstractAdjoint | None = None, key: PRNGKeyArray):
         for name, value in (("data_size", data_size), ("hidden_size", hidden_size),
                             ("initial_noise_size", initial_noise_size)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"SDEGenerator: {name} must be a positive int, got {value!r}")
-        k1, k2, k3 = jax.random.split(key, 3)
+            check_int("SDEGenerator", name, value, minimum=1)
+        k1, k2, k3 = jax.random.split(check_key("SDEGenerator", key), 3)
         self.initial = eqx.nn.MLP(initial_noise_size, hidden_size, width, depth,
                                   activation=lipswish, key=k1)
         self.sde = NeuralSDE(hidden_size, noise="general", noise_size=noise_size, width=width,
@@ -48,10 +54,11 @@ class SDEGenerator(eqx.Module):
         self.readout = eqx.nn.Linear(hidden_size, data_size, key=k3)
         self.initial_noise_size = initial_noise_size
 
-    def __call__(self, ts: Float[ArrayLike, " T"], *, key: PRNGKeyArray
+    def __call__(self, ts: Real[ArrayLike, " T"], *, key: PRNGKeyArray
                  ) -> Float[Array, "T data"]:
-        """One sample path at `ts`, shape `(T, data_size)`."""
+        """One sample path at `ts`, shape `(T, data_size)`; raises if the solver fails."""
         ts = check_times("SDEGenerator", ts)
+        key = check_key("SDEGenerator", key)
         kv, kw = jax.random.split(key)
         v = jax.random.normal(kv, (self.initial_noise_size,), ts.dtype)
         ys = self.sde(ts, self.initial(v), key=kw)
@@ -70,6 +77,9 @@ class SDEGAN(eqx.Module):
     (replace the defaults; the critic must read a `control_path` of `1 + data_size`
     channels), `key`.
 
+    **Raises:** `TypeError`/`ValueError` as `SDEGenerator` and `NeuralCDE` for their
+    arguments; `TypeError` for a bad `key`.
+
     **Reference:** Kidger, Foster, Li, Oberhauser & Lyons, *Neural SDEs as
     Infinite-Dimensional GANs* (ICML 2021).
     """
@@ -81,7 +91,7 @@ class SDEGAN(eqx.Module):
                  width: int = 16, depth: int = 1, initial_noise_size: int = 5,
                  noise_size: int = 3, dt0: float = 1.0, generator: SDEGenerator | None = None,
                  critic: NeuralCDE | None = None, key: PRNGKeyArray):
-        kg, kc = jax.random.split(key)
+        kg, kc = jax.random.split(check_key("SDEGAN", key))
         self.generator = generator if generator is not None else SDEGenerator(
             data_size, hidden_size, initial_noise_size=initial_noise_size,
             noise_size=noise_size, width=width, depth=depth, dt0=dt0, key=kg)
@@ -111,7 +121,8 @@ def _score(critic, ts, xs):
     return critic(control_path(ts, xs, interpolation="linear", observation_counts=False))[0]
 
 
-def sde_gan_losses(model: SDEGAN, batch, key: PRNGKeyArray):
+def sde_gan_losses(model: SDEGAN, batch, *, key: PRNGKeyArray
+                   ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
     """The Wasserstein SDE-GAN objective as one loss for `jaxlab.train.fit`.
 
     loss = E D(fake) − E D(real). The critic descends it (it learns to score real paths high
@@ -124,12 +135,23 @@ def sde_gan_losses(model: SDEGAN, batch, key: PRNGKeyArray):
     the critic's linear layers to ±1/out_features after every step).
 
     **Arguments:** `model` (`SDEGAN`); `batch = (ts, xs)`, `ts: (B, T)`, `xs: (B, T, c)`
-    real paths (NaN = missing); `key`.
+    real paths (NaN = missing); `key` (keyword-only, as `jaxlab.train.fit` passes it).
 
     **Returns:** `(loss, {"real_score", "fake_score"})`: −loss estimates the Wasserstein-1
     distance (up to the critic's Lipschitz constant) between the data and the generator.
+
+    **Raises:** `ValueError` for a batch that is not `(B, T)` times with `(B, T, c)` values;
+    `TypeError` for a bad `key`.
+
+    **Reference:** Kidger, Foster, Li, Oberhauser & Lyons, *Neural SDEs as
+    Infinite-Dimensional GANs* (ICML 2021), §4.
     """
+    key = check_key("sde_gan_losses", key)
     ts, xs = batch
+    xs = as_float_array("sde_gan_losses", "xs", xs)
+    if xs.ndim != 3 or jnp.shape(ts) != xs.shape[:2]:
+        raise ValueError(message("sde_gan_losses", "batch", "(ts, xs) of shapes (B, T) and "
+                                 "(B, T, c)", f"shapes {shape_str(ts)} and {shape_str(xs)}"))
     keys = jax.random.split(key, xs.shape[0])
     fake = jax.vmap(lambda t, k: model.generator(t, key=k))(ts, keys)
     fake = jnp.where(jnp.isnan(xs), jnp.nan, _flip_gradient(fake))
@@ -149,7 +171,16 @@ def clip_lipschitz(select: Callable = lambda params: params.critic
 
     **Arguments:** `select`: picks the subtree to clip from the parameters (default: the
     `critic` of an `SDEGAN`).
+
+    **Returns:** an optax transformation whose `update(updates, state, params)` needs
+    `params` (a `TypeError` without them).
+
+    **Raises:** `TypeError` if `select` is not callable.
+
+    **Reference:** Kidger, Foster, Li, Oberhauser & Lyons, *Neural SDEs as
+    Infinite-Dimensional GANs* (ICML 2021), §4.
     """
+    check_callable("clip_lipschitz", "select", select)
 
     def linears(tree):
         return [x for x in jax.tree.leaves(select(tree),
@@ -158,8 +189,8 @@ def clip_lipschitz(select: Callable = lambda params: params.critic
 
     def update(updates, state, params=None, **extra):
         if params is None:
-            raise ValueError("clip_lipschitz: the optimiser update needs params (optax "
-                             "update(updates, state, params))")
+            raise TypeError(message("clip_lipschitz", "params", "the parameters, passed to the "
+                                    "optimiser's update(updates, state, params)", "None"))
         new = eqx.apply_updates(params, updates)
         layers = linears(new)
         clipped = [jnp.clip(layer.weight, -1 / layer.out_features, 1 / layer.out_features)

@@ -7,13 +7,39 @@ import jax
 import jax.numpy as jnp
 import lineax as lx
 import numpyro.distributions as dist
-from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, Real
 
-from .._core.checks import check_real_floating, shape_str
+from .._core.checks import (
+    as_float_array,
+    check_int,
+    check_key,
+    check_number,
+    message,
+    shape_str,
+)
+from .._core.results import RESULTS, AbstractResult, check_status, from_diffrax
 from ._cde import observed_entries
 from ._fields import MLPField
-from ._ode import check_times
+from ._ode import check_dt0, check_max_steps, check_state, check_times
 from ._sde import sde_defaults
+from ._solution import DESolution, solution
+
+
+class LatentPosterior(AbstractResult):
+    """A solve of the posterior SDE of a `LatentSDE`: the latent path and the path KL
+    accumulated along it, with the solver's status.
+
+    **Fields:** `ts` `(T,)` (the save times), `zs` `(T, latent_size)` (the latent path),
+    `kl` `(T,)` (∫_{t₀}^{t_i} ½‖u_s‖² ds, the KL of the posterior path law to the prior's
+    up to each save time; `kl[-1]` is the ELBO's path term), `status` (a `jaxlab.RESULTS`
+    item; `converged` is derived from it), `num_steps`.
+    """
+
+    ts: Float[Array, " T"]
+    zs: Float[Array, "T latent"]
+    kl: Float[Array, " T"]
+    status: RESULTS
+    num_steps: Int[Array, ""]
 
 
 class _ContextDrift(eqx.Module):
@@ -76,12 +102,6 @@ class _AugmentedNoise(eqx.Module):
         return jnp.concatenate([jnp.diag(g), jnp.zeros((1, g.shape[0]), g.dtype)])
 
 
-def _check_positive_int(owner, **values):
-    for name, value in values.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-
-
 class LatentSDE(eqx.Module):
     """A latent SDE model of time series, trained by maximising the evidence lower bound.
 
@@ -110,6 +130,10 @@ class LatentSDE(eqx.Module):
     (fixed step), `max_steps`, `solver`, `adjoint`, `posterior_drift` (a Module
     `(t, z, context) -> (latent_size,)`), `prior_drift` (`(t, z) -> (latent_size,)`),
     `diffusion` (`(t, z) -> (latent_size,)`, positive), `key`.
+
+    **Raises:** `TypeError`/`ValueError` for a non-int or non-positive `data_size`,
+    `latent_size`, `context_size` or `max_steps`, a non-positive `noise_std` or `dt0`, an
+    unknown `interpretation`, or a solver of the other interpretation.
 
     **Reference:** Li, Wong, Chen & Duvenaud, *Scalable Gradients for Stochastic Differential
     Equations* (AISTATS 2020); Kidger, *On Neural Differential Equations* (2022), §4.4.
@@ -141,14 +165,15 @@ class LatentSDE(eqx.Module):
                  posterior_drift: eqx.Module | None = None,
                  prior_drift: eqx.Module | None = None, diffusion: eqx.Module | None = None,
                  key: PRNGKeyArray):
-        _check_positive_int("LatentSDE", data_size=data_size, latent_size=latent_size,
-                            context_size=context_size)
-        if not noise_std > 0:
-            raise ValueError(f"LatentSDE: noise_std must be positive, got {noise_std!r}")
-        if not dt0 > 0:
-            raise ValueError(f"LatentSDE: dt0 must be positive, got {dt0!r}")
+        for name, value in (("data_size", data_size), ("latent_size", latent_size),
+                            ("context_size", context_size)):
+            check_int("LatentSDE", name, value, minimum=1)
+        noise_std = check_number("LatentSDE", "noise_std", noise_std, minimum=0.0,
+                                 open_minimum=True)
+        dt0 = check_dt0("LatentSDE", dt0)
+        max_steps = check_max_steps("LatentSDE", max_steps)
         self.solver, self.adjoint = sde_defaults("LatentSDE", interpretation, solver, adjoint)
-        keys = jax.random.split(key, 6)
+        keys = jax.random.split(check_key("LatentSDE", key), 6)
         self.encoder = eqx.nn.GRUCell(2 * data_size, context_size, key=keys[0])
         self.to_z0 = eqx.nn.Linear(context_size, 2 * latent_size, key=keys[1])
         self.prior_z0_mean = jnp.zeros(latent_size)
@@ -173,18 +198,22 @@ class LatentSDE(eqx.Module):
 
     def _data(self, ts, xs, mask):
         ts = check_times("LatentSDE", ts)
-        xs = jnp.asarray(xs)
+        xs = as_float_array("LatentSDE", "xs", xs)
         if xs.shape != (ts.shape[0], self.data_size):
-            raise ValueError(f"LatentSDE: xs must have shape (T, data_size) = ({ts.shape[0]}, "
-                             f"{self.data_size}), got shape {shape_str(xs)}")
-        check_real_floating("LatentSDE", xs=xs)
+            raise ValueError(message("LatentSDE", "xs", f"of shape (T, data_size) = "
+                                     f"({ts.shape[0]}, {self.data_size})",
+                                     f"shape {shape_str(xs)}"))
         return ts.astype(xs.dtype), xs, observed_entries("LatentSDE", xs, mask)
 
-    def encode(self, ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T data"], *,
+    def encode(self, ts: Real[ArrayLike, " T"], xs: Real[ArrayLike, "T data"], *,
                mask: Bool[ArrayLike, "T data"] | None = None) -> Float[Array, "T context"]:
         """The context c_{t_i} of every observation time: the GRU state after reading the
         observations from the last back to the i-th (missing entries as zero plus a mask
-        channel). Shape `(T, context_size)`."""
+        channel). Shape `(T, context_size)`.
+
+        **Raises:** `ValueError` for a wrongly shaped `ts`, `xs` or `mask`; `TypeError` for
+        non-real data.
+        """
         _, xs, observed = self._data(ts, xs, mask)
         inputs = jnp.concatenate([jnp.where(observed, xs, 0.0), observed.astype(xs.dtype)], 1)
 
@@ -201,23 +230,31 @@ class LatentSDE(eqx.Module):
             ts[0], ts[-1], tol=self.dt0 / 2,
             shape=jax.ShapeDtypeStruct((self.latent_size,), dtype), key=key)
 
-    def solve_posterior(self, ts: Float[ArrayLike, " T"], z0: Float[ArrayLike, " latent"],
-                        context: Float[ArrayLike, "T context"], *, key: PRNGKeyArray,
-                        throw: bool = True) -> diffrax.Solution:
-        """The posterior SDE from `z0` with the path KL as a last state channel: `ys` has
-        shape `(T, latent_size + 1)`, `ys[:, :-1]` the latent path at `ts` and `ys[:, -1]`
-        the accumulated ∫₀ᵗ ½‖u_s‖² ds. The context at time t is `context[i]` for the first
+    def solve_posterior(self, ts: Real[ArrayLike, " T"], z0: Real[ArrayLike, " latent"],
+                        context: Real[ArrayLike, "T context"], *, key: PRNGKeyArray,
+                        throw: bool = True) -> LatentPosterior:
+        """The posterior SDE from `z0`, with the path KL accumulated along it (an extra state
+        channel with zero diffusion). The context at time t is `context[i]` for the first
         observation time t_i > t (the last one after t_{T−1}); observation times within
-        1e-3·dt0 of t count as passed, so rounding in t never decides the context."""
+        1e-3·dt0 of t count as passed, so rounding in t never decides the context.
+
+        **Arguments:** `ts` `(T,)`, `z0` `(latent_size,)`, `context` `(T, context)` (e.g.
+        from `encode`), `key` (keyword-only: the Brownian path), `throw` (keyword-only:
+        with `True` a failed solve raises at run time with the status's message).
+
+        **Returns:** a `LatentPosterior`: `zs` `(T, latent_size)` and the accumulated
+        ∫₀ᵗ ½‖u_s‖² ds as `kl` `(T,)`.
+
+        **Raises:** `ValueError` for a wrongly shaped `ts`, `z0` or `context`; `TypeError`
+        for non-real input or a bad `key`.
+        """
         ts = check_times("LatentSDE", ts)
-        z0 = jnp.asarray(z0)
-        context = jnp.asarray(context)
-        if z0.shape != (self.latent_size,):
-            raise ValueError(f"LatentSDE: z0 must have shape ({self.latent_size},), got shape "
-                             f"{shape_str(z0)}")
+        z0 = check_state("LatentSDE", z0, self.latent_size, name="z0")
+        context = as_float_array("LatentSDE", "context", context)
         if context.ndim != 2 or context.shape[0] != ts.shape[0]:
-            raise ValueError(f"LatentSDE: context must have shape (T, context) with T = "
-                             f"{ts.shape[0]}, got shape {shape_str(context)}")
+            raise ValueError(message("LatentSDE", "context", f"of shape (T, context) with "
+                                     f"T = {ts.shape[0]}", f"shape {shape_str(context)}"))
+        key = check_key("LatentSDE", key)
         dtype = jnp.result_type(z0, ts, context)
         ts = ts.astype(dtype)
         # The context jumps at the observation times, where the solver also evaluates the
@@ -232,12 +269,16 @@ class LatentSDE(eqx.Module):
             diffrax.ControlTerm(_AugmentedNoise(self.diffusion),
                                 self._brownian(ts, dtype, key)))
         y0 = jnp.concatenate([z0.astype(dtype), jnp.zeros(1, dtype)])
-        return diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], self.dt0, y0,
-                                   args=(ts, context.astype(dtype)),
-                                   saveat=diffrax.SaveAt(ts=ts), adjoint=self.adjoint,
-                                   max_steps=self.max_steps, throw=throw)
+        sol = diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], self.dt0, y0,
+                                  args=(ts, context.astype(dtype)),
+                                  saveat=diffrax.SaveAt(ts=ts), adjoint=self.adjoint,
+                                  max_steps=self.max_steps, throw=False)
+        status = from_diffrax(sol.result)
+        ys = check_status("LatentSDE.solve_posterior", status, sol.ys, throw)
+        return LatentPosterior(ts=sol.ts, zs=ys[:, :-1], kl=ys[:, -1], status=status,
+                               num_steps=sol.stats["num_steps"])
 
-    def elbo(self, ts: Float[ArrayLike, " T"], xs: Float[ArrayLike, "T data"], *,
+    def elbo(self, ts: Real[ArrayLike, " T"], xs: Real[ArrayLike, "T data"], *,
              key: PRNGKeyArray, mask: Bool[ArrayLike, "T data"] | None = None
              ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
         """A one-sample estimate of the ELBO of one series, and its parts.
@@ -248,30 +289,43 @@ class LatentSDE(eqx.Module):
 
         **Returns:** `(elbo, {"log_likelihood", "kl_z0", "kl_path"})`, all scalars.
 
-        **Raises:** `ValueError` for wrongly shaped `ts`, `xs` or `mask`.
+        **Raises:** `ValueError` for wrongly shaped `ts`, `xs` or `mask`; `TypeError` for
+        non-real data or a bad `key`.
         """
         ts, xs, observed = self._data(ts, xs, mask)
+        key = check_key("LatentSDE", key)
         context = self.encode(ts, xs, mask=observed)
         mean, logstd = jnp.split(self.to_z0(context[0]), 2)
         k0, kb = jax.random.split(key)
         z0 = mean + jnp.exp(logstd) * jax.random.normal(k0, mean.shape, mean.dtype)
-        ys = self.solve_posterior(ts, z0, context, key=kb).ys
-        predicted = jax.vmap(self.decoder)(ys[:, :-1])
+        posterior = self.solve_posterior(ts, z0, context, key=kb)
+        predicted = jax.vmap(self.decoder)(posterior.zs)
         log_p = dist.Normal(predicted, self.noise_std).log_prob(jnp.where(observed, xs, 0.0))
         log_likelihood = jnp.sum(jnp.where(observed, log_p, 0.0))
         kl_z0 = jnp.sum(dist.kl_divergence(
             dist.Normal(mean, jnp.exp(logstd)),
             dist.Normal(self.prior_z0_mean.astype(mean.dtype),
                         jnp.exp(self.prior_z0_logstd).astype(mean.dtype))))
-        kl_path = ys[-1, -1]
+        kl_path = posterior.kl[-1]
         parts = {"log_likelihood": log_likelihood, "kl_z0": kl_z0, "kl_path": kl_path}
         return log_likelihood - kl_z0 - kl_path, parts
 
-    def sample(self, ts: Float[ArrayLike, " T"], *, key: PRNGKeyArray,
-               throw: bool = True) -> Float[Array, "T data"]:
+    def sample(self, ts: Real[ArrayLike, " T"], *, key: PRNGKeyArray,
+               throw: bool = True) -> DESolution:
         """A series from the prior: z₀ ~ p(z₀), the prior SDE, decoded means at `ts`
-        (without the observation noise). Shape `(T, data_size)`."""
+        (without the observation noise).
+
+        **Arguments:** `ts` `(T,)`, `key` (keyword-only: `k0, kb = jax.random.split(key)`,
+        `k0` draws z₀, `kb` the Brownian path), `throw` (keyword-only: with `True` a failed
+        solve raises at run time with the status's message).
+
+        **Returns:** a `DESolution` whose `ys` are the decoded means, shape
+        `(T, data_size)`.
+
+        **Raises:** `ValueError` for a wrongly shaped `ts`; `TypeError` for a bad `key`.
+        """
         ts = check_times("LatentSDE", ts)
+        key = check_key("LatentSDE", key)
         dtype = jnp.result_type(ts, self.prior_z0_mean)
         ts = ts.astype(dtype)
         k0, kb = jax.random.split(key)
@@ -281,23 +335,37 @@ class LatentSDE(eqx.Module):
         terms = diffrax.MultiTerm(diffrax.ODETerm(_Field(self.prior_drift)),
                                   diffrax.ControlTerm(_DiagonalNoise(self.diffusion),
                                                       self._brownian(ts, dtype, kb)))
-        zs = diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], self.dt0, z0.astype(dtype),
-                                 saveat=diffrax.SaveAt(ts=ts), adjoint=self.adjoint,
-                                 max_steps=self.max_steps, throw=throw).ys
-        return jax.vmap(self.decoder)(zs)
+        sol = diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], self.dt0,
+                                  z0.astype(dtype), saveat=diffrax.SaveAt(ts=ts),
+                                  adjoint=self.adjoint, max_steps=self.max_steps, throw=False)
+        return solution("LatentSDE.sample", eqx.tree_at(
+            lambda s: s.ys, sol, jax.vmap(self.decoder)(sol.ys)), throw)
 
 
-def latent_sde_loss(model: LatentSDE, batch, key: PRNGKeyArray):
+def latent_sde_loss(model: LatentSDE, batch, *, key: PRNGKeyArray
+                    ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
     """The negative ELBO per observed entry, averaged over a batch: a `loss_fn` for
     `jaxlab.train.fit(..., has_aux=True)`.
 
     **Arguments:** `model`; `batch = (ts, xs)` with `ts: (B, T)` and `xs: (B, T, data_size)`
-    (NaN = missing); `key`.
+    (NaN = missing); `key` (keyword-only, as `jaxlab.train.fit` passes it).
 
     **Returns:** `(loss, {"log_likelihood", "kl_z0", "kl_path"})`, the parts averaged over
     the batch (per series, not per entry).
+
+    **Raises:** `ValueError` for a batch that is not `(B, T)` times with `(B, T, data_size)`
+    values; `TypeError` for a bad `key`.
+
+    **Reference:** Li, Wong, Chen & Duvenaud, *Scalable Gradients for Stochastic Differential
+    Equations* (AISTATS 2020).
     """
+    key = check_key("latent_sde_loss", key)
     ts, xs = batch
+    xs = as_float_array("latent_sde_loss", "xs", xs)
+    if xs.ndim != 3 or jnp.shape(ts) != xs.shape[:2]:
+        raise ValueError(message("latent_sde_loss", "batch", "(ts, xs) of shapes (B, T) and "
+                                 "(B, T, data_size)",
+                                 f"shapes {shape_str(ts)} and {shape_str(xs)}"))
     keys = jax.random.split(key, xs.shape[0])
     elbo, parts = jax.vmap(lambda t, x, k: model.elbo(t, x, key=k))(ts, xs, keys)
     entries = jnp.maximum(jnp.sum(jnp.isfinite(xs)), 1)

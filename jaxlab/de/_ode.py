@@ -2,21 +2,20 @@
 
 import diffrax
 import equinox as eqx
-import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
-from .._core.checks import check_real_floating, shape_str
+from .._core.checks import as_float_array, check_int, check_key, check_number, message, shape_str
 from ._fields import MLPField
+from ._solution import DESolution, solution
 
 
-def check_times(owner: str, ts) -> Array:
-    """`ts` as a 1-D array of at least two times (shape checked now; values are the caller's:
-    strictly increasing)."""
-    ts = jnp.asarray(ts)
+def check_times(fn: str, ts) -> Array:
+    """`ts` as a 1-D floating array of at least two times (integer times promoted; shape
+    checked now, values are the caller's: strictly increasing)."""
+    ts = as_float_array(fn, "ts", ts)
     if ts.ndim != 1 or ts.shape[0] < 2:
-        raise ValueError(f"{owner}: ts must have shape (T,) with T >= 2 (the save times), got "
-                         f"shape {shape_str(ts)}")
-    check_real_floating(owner, ts=ts)
+        raise ValueError(message(fn, "ts", "of shape (T,) with T >= 2 (the save times)",
+                                 f"shape {shape_str(ts)}"))
     return ts
 
 
@@ -33,13 +32,28 @@ def ode_defaults(solver, stepsize_controller, adjoint):
             default_adjoint(adjoint))
 
 
-def check_state(owner: str, y0, size: int) -> Array:
-    """`y0` as a real floating array of shape `(size,)`, or a ValueError/TypeError naming it."""
-    y0 = jnp.asarray(y0)
-    if y0.shape != (size,):
-        raise ValueError(f"{owner}: y0 must have shape ({size},), got shape {shape_str(y0)}")
-    check_real_floating(owner, y0=y0)
-    return y0
+def check_state(fn: str, y0, size: int, name: str = "y0") -> Array:
+    """`y0` as a floating array of shape `(size,)` (integers promoted), or a
+    `ValueError`/`TypeError` naming it."""
+    return as_float_array(fn, name, y0, shape=(size,))
+
+
+def check_key_for_fields(fn: str, key, alternative: str):
+    """`key` when the default fields need one: a `TypeError` naming `alternative` (the
+    arguments that replace the defaults) when it is missing."""
+    if key is None:
+        raise TypeError(message(fn, "key", "a PRNG key (jax.random.key(seed)) to initialise "
+                                f"the default fields, or pass {alternative}", "None"))
+    return check_key(fn, key)
+
+
+def check_dt0(fn: str, dt0, none_ok: bool = False) -> float | None:
+    """`dt0` as a positive float (or None when `none_ok`)."""
+    return check_number(fn, "dt0", dt0, minimum=0.0, open_minimum=True, none_ok=none_ok)
+
+
+def check_max_steps(fn: str, max_steps) -> int:
+    return check_int(fn, "max_steps", max_steps, minimum=1)
 
 
 class NeuralODE(eqx.Module):
@@ -76,33 +90,40 @@ class NeuralODE(eqx.Module):
                  stepsize_controller: diffrax.AbstractStepSizeController | None = None,
                  adjoint: diffrax.AbstractAdjoint | None = None, dt0: float | None = None,
                  max_steps: int = 4096, key: PRNGKeyArray | None = None):
-        if not isinstance(size, int) or size < 1:
-            raise ValueError(f"NeuralODE: size must be a positive int, got {size!r}")
+        size = check_int("NeuralODE", "size", size, minimum=1)
         if field is None:
-            if key is None:
-                raise ValueError("NeuralODE: pass key= to initialise the default MLP field (or "
-                                 "pass field=)")
+            key = check_key_for_fields("NeuralODE", key, "field=")
             field = MLPField(size, (size,), width=width, depth=depth, key=key)
         self.field = field
         self.size = size
         self.solver, self.stepsize_controller, self.adjoint = ode_defaults(
             solver, stepsize_controller, adjoint)
-        self.dt0 = dt0
-        self.max_steps = max_steps
+        self.dt0 = check_dt0("NeuralODE", dt0, none_ok=True)
+        self.max_steps = check_max_steps("NeuralODE", max_steps)
 
-    def solve(self, ts: Float[ArrayLike, " T"], y0: Float[ArrayLike, " size"], *,
-              throw: bool = True) -> diffrax.Solution:
-        """The diffrax `Solution` saved at `ts` (its `result` reports solver failure; with
-        `throw=True` a failure raises)."""
+    def solve(self, ts: Real[ArrayLike, " T"], y0: Real[ArrayLike, " size"], *,
+              throw: bool = True) -> DESolution:
+        """The trajectory from `y0` saved at `ts`, with the solver's status and step counts.
+
+        **Arguments:** `ts` `(T,)` (increasing, T ≥ 2; integers promoted), `y0` `(size,)`,
+        `throw` (keyword-only: with `True` a failed solve raises at run time with the
+        status's message; with `False` it is only reported in `status`).
+
+        **Returns:** a `DESolution` (`ts`, `ys` `(T, size)`, `status`, step counts).
+
+        **Raises:** `ValueError` for a wrongly shaped `ts` or `y0`; `TypeError` for a
+        non-real one.
+        """
         ts = check_times("NeuralODE", ts)
         y0 = check_state("NeuralODE", y0, self.size)
-        return diffrax.diffeqsolve(
+        sol = diffrax.diffeqsolve(
             diffrax.ODETerm(self.field), self.solver, ts[0], ts[-1], self.dt0, y0,
             saveat=diffrax.SaveAt(ts=ts), stepsize_controller=self.stepsize_controller,
-            adjoint=self.adjoint, max_steps=self.max_steps, throw=throw)
+            adjoint=self.adjoint, max_steps=self.max_steps, throw=False)
+        return solution("NeuralODE", sol, throw)
 
-    def __call__(self, ts: Float[ArrayLike, " T"],
-                 y0: Float[ArrayLike, " size"]) -> Float[Array, "T size"]:
+    def __call__(self, ts: Real[ArrayLike, " T"],
+                 y0: Real[ArrayLike, " size"]) -> Float[Array, "T size"]:
         """The trajectory at `ts`, shape `(T, size)`; raises if the solver fails."""
         return self.solve(ts, y0).ys
 

@@ -5,49 +5,52 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import lineax as lx
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
+from .._core.checks import check_choice, check_int, check_key, message
 from ._brownian import brownian_driver, check_grid_steps
 from ._fields import MLPField, lipswish
-from ._ode import check_state, check_times, default_adjoint
+from ._ode import check_dt0, check_max_steps, check_state, check_times, default_adjoint
+from ._solution import DESolution, solution
 
 NOISES = ("diagonal", "general")
 INTERPRETATIONS = ("stratonovich", "ito")
 
 
-def sde_defaults(owner: str, interpretation: str, solver, adjoint):
+def sde_defaults(fn: str, interpretation: str, solver, adjoint):
     """The solver and adjoint of a neural SDE, defaults filled in and the pair checked.
 
     Defaults: `RecursiveCheckpointAdjoint()`; `ReversibleHeun()` for Stratonovich (`Heun()`
-    with `BacksolveAdjoint`), `Euler()` for Itô. Raises `ValueError` (naming `owner`) for a
+    with `BacksolveAdjoint`), `Euler()` for Itô. Raises `ValueError` (naming `fn`) for a
     solver of the other interpretation, `BacksolveAdjoint` with Itô (its backward adjoint SDE
     is Stratonovich), and `BacksolveAdjoint` with `ReversibleHeun` (wrong gradients in
     diffrax 0.7).
     """
-    if interpretation not in INTERPRETATIONS:
-        raise ValueError(f"{owner}: interpretation must be one of {INTERPRETATIONS}, got "
-                         f"{interpretation!r}")
+    check_choice(fn, "interpretation", interpretation, INTERPRETATIONS)
     adjoint = default_adjoint(adjoint)
     backsolve = isinstance(adjoint, diffrax.BacksolveAdjoint)
     if backsolve and interpretation == "ito":
-        raise ValueError(f"{owner}: BacksolveAdjoint needs the Stratonovich "
-                         "interpretation (the backward adjoint SDE is Stratonovich)")
+        raise ValueError(message(fn, "interpretation", "'stratonovich' with BacksolveAdjoint "
+                                 "(the backward adjoint SDE is Stratonovich)", "'ito'"))
     if solver is None:
         if interpretation == "ito":
             solver = diffrax.Euler()
         else:
             solver = diffrax.Heun() if backsolve else diffrax.ReversibleHeun()
     if backsolve and isinstance(solver, diffrax.ReversibleHeun):
-        raise ValueError(f"{owner}: BacksolveAdjoint with ReversibleHeun gives wrong "
-                         "gradients in diffrax 0.7 (measured: 34-260% off finite differences);"
-                         " use Heun (the default with BacksolveAdjoint) or "
-                         "RecursiveCheckpointAdjoint")
+        raise ValueError(message(fn, "solver", "Heun (the default with BacksolveAdjoint), or "
+                                 "the adjoint RecursiveCheckpointAdjoint: BacksolveAdjoint "
+                                 "with ReversibleHeun gives wrong gradients in diffrax 0.7 "
+                                 "(measured: 34-260% off finite differences)",
+                                 "ReversibleHeun()"))
     wrong = (diffrax.AbstractItoSolver if interpretation == "stratonovich"
              else diffrax.AbstractStratonovichSolver)
     if isinstance(solver, wrong):
-        raise ValueError(f"{owner}: {type(solver).__name__} converges to the "
-                         f"{'Itô' if interpretation == 'stratonovich' else 'Stratonovich'}"
-                         f" solution, but interpretation={interpretation!r}")
+        name = type(solver).__name__
+        other = "Itô" if interpretation == "stratonovich" else "Stratonovich"
+        raise ValueError(message(fn, "solver", f"a solver for interpretation="
+                                 f"{interpretation!r}", f"{name}() ({name} converges to the "
+                                 f"{other} solution)"))
     return solver, adjoint
 
 
@@ -89,6 +92,11 @@ class NeuralSDE(eqx.Module):
     increments drawn up front, `GridBrownianPath` — much cheaper to compile and run, exact on
     the grid), `solver`, `adjoint`, `key`.
 
+    **Raises:** `TypeError`/`ValueError` for a non-int or non-positive `size`, `noise_size`,
+    `max_steps` or `grid_steps`, a non-positive `dt0`, an unknown `noise` or
+    `interpretation`; `ValueError` for a solver of the other interpretation and the
+    adjoint/solver pairs described above.
+
     **Reference:** Kidger, Foster, Li & Lyons, *Neural SDEs as Infinite-Dimensional GANs*
     (ICML 2021); Kidger (2022), §4–5.
     """
@@ -110,23 +118,23 @@ class NeuralSDE(eqx.Module):
                  dt0: float = 0.05, max_steps: int = 16_384, grid_steps: int | None = None,
                  solver: diffrax.AbstractSolver | None = None,
                  adjoint: diffrax.AbstractAdjoint | None = None, key: PRNGKeyArray):
-        if not isinstance(size, int) or size < 1:
-            raise ValueError(f"NeuralSDE: size must be a positive int, got {size!r}")
+        size = check_int("NeuralSDE", "size", size, minimum=1)
         check_grid_steps("NeuralSDE", grid_steps)
-        if noise not in NOISES:
-            raise ValueError(f"NeuralSDE: noise must be one of {NOISES}, got {noise!r}")
+        check_choice("NeuralSDE", "noise", noise, NOISES)
         if noise == "diagonal":
             if noise_size not in (None, size):
-                raise ValueError(f"NeuralSDE: diagonal noise has noise_size = size = {size}, "
-                                 f"got noise_size={noise_size!r}")
+                raise ValueError(message("NeuralSDE", "noise_size", f"None or size = {size} "
+                                         "with diagonal noise", repr(noise_size)))
             noise_size = size
-        elif not isinstance(noise_size, int) or noise_size < 1:
-            raise ValueError(f"NeuralSDE: general noise needs noise_size, a positive int, got "
-                             f"{noise_size!r}")
-        if not dt0 > 0:
-            raise ValueError(f"NeuralSDE: dt0 must be positive, got {dt0!r}")
+        elif noise_size is None:
+            raise TypeError(message("NeuralSDE", "noise_size", "a positive int with general "
+                                    "noise", "None"))
+        else:
+            noise_size = check_int("NeuralSDE", "noise_size", noise_size, minimum=1)
+        dt0 = check_dt0("NeuralSDE", dt0)
+        max_steps = check_max_steps("NeuralSDE", max_steps)
         solver, adjoint = sde_defaults("NeuralSDE", interpretation, solver, adjoint)
-        k1, k2 = jax.random.split(key)
+        k1, k2 = jax.random.split(check_key("NeuralSDE", key))
         self.drift = MLPField(size, (size,), width=width, depth=depth, activation=lipswish,
                               final_activation=jnp.tanh, key=k1)
         shape = (size,) if noise == "diagonal" else (size, noise_size)
@@ -141,21 +149,36 @@ class NeuralSDE(eqx.Module):
         self.solver = solver
         self.adjoint = adjoint
 
-    def solve(self, ts: Float[ArrayLike, " T"], y0: Float[ArrayLike, " size"], *,
-              key: PRNGKeyArray, throw: bool = True) -> diffrax.Solution:
-        """The diffrax `Solution` saved at `ts`, driven by the Brownian motion of `key`."""
+    def solve(self, ts: Real[ArrayLike, " T"], y0: Real[ArrayLike, " size"], *,
+              key: PRNGKeyArray, throw: bool = True) -> DESolution:
+        """A sample path from `y0` saved at `ts`, driven by the Brownian motion of `key`, with
+        the solver's status.
+
+        **Arguments:** `ts` `(T,)` (increasing, T ≥ 2), `y0` `(size,)`, `key` (keyword-only),
+        `throw` (keyword-only: with `True` a failed solve raises at run time with the
+        status's message; with `False` it is only reported).
+
+        **Returns:** a `DESolution` with `ys` of shape `(T, size)`; the dtype is that of
+        `y0` and `ts` promoted.
+
+        **Raises:** `ValueError` for a wrongly shaped `ts` or `y0`; `TypeError` for a
+        non-real one or a bad `key`.
+        """
         ts = check_times("NeuralSDE", ts)
         y0 = check_state("NeuralSDE", y0, self.size)
+        key = check_key("NeuralSDE", key)
         dtype = jnp.result_type(y0, ts)
         bm, dt0, controller = brownian_driver(ts, self.noise_size, dtype, key, self.dt0,
                                               self.grid_steps)
         terms = diffrax.MultiTerm(diffrax.ODETerm(self.drift),
                                   diffrax.ControlTerm(self.diffusion, bm))
-        return diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], dt0, y0.astype(dtype),
-                                   saveat=diffrax.SaveAt(ts=ts), stepsize_controller=controller,
-                                   adjoint=self.adjoint, max_steps=self.max_steps, throw=throw)
+        sol = diffrax.diffeqsolve(terms, self.solver, ts[0], ts[-1], dt0, y0.astype(dtype),
+                                  saveat=diffrax.SaveAt(ts=ts),
+                                  stepsize_controller=controller, adjoint=self.adjoint,
+                                  max_steps=self.max_steps, throw=False)
+        return solution("NeuralSDE", sol, throw)
 
-    def __call__(self, ts: Float[ArrayLike, " T"], y0: Float[ArrayLike, " size"], *,
+    def __call__(self, ts: Real[ArrayLike, " T"], y0: Real[ArrayLike, " size"], *,
                  key: PRNGKeyArray) -> Float[Array, "T size"]:
-        """A sample path at `ts`, shape `(T, size)`."""
+        """A sample path at `ts`, shape `(T, size)`; raises if the solver fails."""
         return self.solve(ts, y0, key=key).ys

@@ -2,20 +2,20 @@
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import check_real_floating, shape_str
+from .._core.checks import as_float_array, check_bool, check_int, message, shape_str
 
 
 def signature_size(channels: int, depth: int) -> int:
     """The number of terms of a depth-`depth` signature of a `channels`-channel path,
-    c + c² + … + c^depth (level 0, the constant 1, is left out)."""
+    c + c² + … + c^depth (level 0, the constant 1, is left out).
+
+    **Raises:** `TypeError` unless both are ints; `ValueError` unless both are ≥ 1.
+    """
+    channels = check_int("signature_size", "channels", channels, minimum=1)
+    depth = check_int("signature_size", "depth", depth, minimum=1)
     return sum(channels**k for k in range(1, depth + 1))
-
-
-def _check_depth(owner, depth):
-    if not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"{owner}: depth must be a positive int, got {depth!r}")
 
 
 def _segment_update(levels, delta, depth):
@@ -33,7 +33,7 @@ def _segment_update(levels, delta, depth):
     return new
 
 
-def signature(path: Float[ArrayLike, "L c"], depth: int, *,
+def signature(path: Real[ArrayLike, "L c"], depth: int, *,
               flatten: bool = True) -> Float[Array, " terms"] | list[Array]:
     """The signature of the piecewise-linear path through the points `path`, truncated at
     `depth`.
@@ -48,18 +48,21 @@ def signature(path: Float[ArrayLike, "L c"], depth: int, *,
     **Returns:** with `flatten`, one vector of `signature_size(c, depth)` terms (levels 1…depth
     in order, each in row-major order); otherwise the list of level tensors.
 
-    **Raises:** `ValueError` for a path that is not `(L, c)` with L ≥ 2, or a bad `depth`.
+    Integer paths are promoted to the default floating dtype.
+
+    **Raises:** `ValueError` for a path that is not `(L, c)` with L ≥ 2 or `depth` < 1;
+    `TypeError` for a non-real path or a non-int `depth`.
 
     **Reference:** Lyons, Caruana & Lévy, *Differential Equations Driven by Rough Paths*
     (2007), Ch. 2; used as an MMD critic in Min, Hu & Ichiba, *Directed Chain Generative
     Adversarial Networks* (ICML 2023).
     """
-    _check_depth("signature", depth)
-    path = jnp.asarray(path)
+    depth = check_int("signature", "depth", depth, minimum=1)
+    flatten = check_bool("signature", "flatten", flatten)
+    path = as_float_array("signature", "path", path)
     if path.ndim != 2 or path.shape[0] < 2 or path.shape[1] < 1:
-        raise ValueError(f"signature: path must have shape (L, c) with L >= 2 points, got "
-                         f"shape {shape_str(path)}")
-    check_real_floating("signature", path=path)
+        raise ValueError(message("signature", "path", "of shape (L, c) with L >= 2 points",
+                                 f"shape {shape_str(path)}"))
     c = path.shape[1]
     deltas = jnp.diff(path, axis=0)
     levels = [jnp.zeros((c,) * k, path.dtype) for k in range(1, depth + 1)]
@@ -69,15 +72,15 @@ def signature(path: Float[ArrayLike, "L c"], depth: int, *,
     return jnp.concatenate([level.ravel() for level in levels])
 
 
-def _batch_signatures(owner, paths, depth):
-    paths = jnp.asarray(paths)
+def _batch_signatures(fn, name, paths, depth):
+    paths = as_float_array(fn, name, paths)
     if paths.ndim != 3 or paths.shape[1] < 2:
-        raise ValueError(f"{owner}: paths must have shape (n, L, c) with L >= 2, got shape "
-                         f"{shape_str(paths)}")
+        raise ValueError(message(fn, name, "paths of shape (n, L, c) with L >= 2",
+                                 f"shape {shape_str(paths)}"))
     return jax.vmap(lambda p: signature(p, depth))(paths)
 
 
-def signature_mmd(x: Float[ArrayLike, "n L c"], y: Float[ArrayLike, "m M c"], depth: int, *,
+def signature_mmd(x: Real[ArrayLike, "n L c"], y: Real[ArrayLike, "m M c"], depth: int, *,
                   unbiased: bool = False) -> Float[Array, ""]:
     """The squared MMD between two samples of paths with the truncated-signature kernel
     k(x, y) = ⟨S(x), S(y)⟩: ‖E S(X) − E S(Y)‖² (the expected-signature distance).
@@ -94,21 +97,28 @@ def signature_mmd(x: Float[ArrayLike, "n L c"], y: Float[ArrayLike, "m M c"], de
 
     **Returns:** a scalar.
 
-    **Raises:** `ValueError` for wrongly shaped samples or different channel counts.
+    **Raises:** `ValueError` for wrongly shaped samples, different channel counts or
+    `depth` < 1; `TypeError` for non-real samples, a non-int `depth` or a non-bool
+    `unbiased`.
+
+    **Reference:** Min, Hu & Ichiba, *Directed Chain Generative Adversarial Networks*
+    (ICML 2023); Chevyrev & Oberhauser, *Signature Moments to Characterize Laws of
+    Stochastic Processes* (JMLR 2022).
     """
-    _check_depth("signature_mmd", depth)
-    sx = _batch_signatures("signature_mmd", x, depth)
-    sy = _batch_signatures("signature_mmd", y, depth)
+    depth = check_int("signature_mmd", "depth", depth, minimum=1)
+    unbiased = check_bool("signature_mmd", "unbiased", unbiased)
+    sx = _batch_signatures("signature_mmd", "x", x, depth)
+    sy = _batch_signatures("signature_mmd", "y", y, depth)
     cx, cy = jnp.shape(x)[-1], jnp.shape(y)[-1]
     if cx != cy:
-        raise ValueError(f"signature_mmd: x and y must have the same number of channels, got "
-                         f"{cx} and {cy}")
+        raise ValueError(message("signature_mmd", "x and y", "paths with the same number of "
+                                 "channels", f"{cx} and {cy}"))
     if not unbiased:
         return jnp.sum((jnp.mean(sx, 0) - jnp.mean(sy, 0)) ** 2)
     n, m = sx.shape[0], sy.shape[0]
     if n < 2 or m < 2:
-        raise ValueError(f"signature_mmd: unbiased=True needs at least 2 paths in each sample, "
-                         f"got {n} and {m}")
+        raise ValueError(message("signature_mmd", "x and y", "at least 2 paths each with "
+                                 "unbiased=True", f"{n} and {m}"))
 
     def within(s):
         total = jnp.sum(s, 0)

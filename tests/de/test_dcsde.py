@@ -91,7 +91,7 @@ def test_dc_gan_loss_and_neighbour_correlation(float64):
     @eqx.filter_jit
     def run(m):
         (loss, aux), grads = eqx.filter_value_and_grad(de.dc_gan_loss, has_aux=True)(
-            m, (ts, xs), key)
+            m, (ts, xs), key=key)
         keys = jax.random.split(key, 5)
         fake = jax.vmap(lambda y0, nb, k: m(ts[0], y0, nb, key=k))(
             jnp.roll(xs[:, 0], -2, 0), jnp.roll(xs, -1, 0), keys)
@@ -107,8 +107,9 @@ def test_dc_gan_loss_and_neighbour_correlation(float64):
 
     expected = mmd(based(fake), based(xs), 4)
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
-    variants = eqx.filter_jit(lambda m: (de.dc_gan_loss(m, (ts, xs), key, basepoint=False)[0],
-                                         de.dc_gan_loss(m, (ts, xs), key, decorrelation=0.5)))
+    variants = eqx.filter_jit(lambda m: (
+        de.dc_gan_loss(m, (ts, xs), key=key, basepoint=False)[0],
+        de.dc_gan_loss(m, (ts, xs), key=key, decorrelation=0.5)))
     without, (penalised, aux2) = variants(model)
     np.testing.assert_allclose(without, mmd(de.with_time(ts, fake),
                                                          de.with_time(ts, xs), 4), rtol=1e-12)
@@ -151,22 +152,58 @@ def test_neighbour_correlation_detects_a_copying_generator(float64):
 def test_dcsde_bad_input(user_errors):
     model = de.DirectedChainSDE(2, key=jax.random.key(0))
     ts = jnp.linspace(0.0, 1.0, 4)
-    with pytest.raises(ValueError, match=r"neighbour must have shape \(T, size\) = \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"neighbour must be of shape \(T, size\) = \(4, 2\), "
+                                         r"got shape \(3, 2\)"):
         model(ts, jnp.zeros(2), jnp.zeros((3, 2)), key=jax.random.key(1))
-    with pytest.raises(ValueError, match=r"y0 must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"y0 must be of shape \(2,\), got shape \(3,\)"):
         model(ts, jnp.zeros(3), jnp.zeros((4, 2)), key=jax.random.key(1))
-    with pytest.raises(ValueError, match="decorrelation must be >= 0"):
-        de.dc_gan_loss(model, (jnp.zeros((3, 4)), jnp.zeros((3, 4, 2))), jax.random.key(1),
+    with pytest.raises(TypeError, match="DirectedChainSDE: neighbour must be a real array"):
+        model(ts, jnp.zeros(2), jnp.zeros((4, 2), bool), key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"decorrelation must be a non-negative finite number, "
+                                         r"got -1.0"):
+        de.dc_gan_loss(model, (jnp.zeros((3, 4)), jnp.zeros((3, 4, 2))), key=jax.random.key(1),
                        decorrelation=-1.0)
-    with pytest.raises(ValueError, match="at least 3 paths"):
-        de.dc_gan_loss(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 2))), jax.random.key(1))
-    with pytest.raises(ValueError, match="times must be a positive int"):
+    with pytest.raises(ValueError, match=r"B >= 3 paths .*got shape \(2, 4, 2\)"):
+        de.dc_gan_loss(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 2))), key=jax.random.key(1))
+    with pytest.raises(ValueError, match="propagate: times must be a positive int, got 0"):
         model.propagate(ts, jnp.zeros((3, 2)), jnp.zeros((3, 4, 2)), key=jax.random.key(1),
                         times=0)
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match=r"propagate: y0s must be of shape \(3, 2\)"):
+        model.propagate(ts, jnp.zeros((2, 2)), jnp.zeros((3, 4, 2)), key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"same shape \(n, T, c\) with n >= 2, got \(3, 4, 2\) "
+                                         r"and \(3, 4, 1\)"):
         de.neighbour_correlation(jnp.zeros((3, 4, 2)), jnp.zeros((3, 4, 1)))
-    with pytest.raises(ValueError, match="pass key="):
+    with pytest.raises(ValueError, match=r"with_time: ts must be of shape \(3, 4\)"):
+        de.with_time(jnp.zeros((3, 5)), jnp.zeros((3, 4, 2)))
+    with pytest.raises(ValueError, match=r"with_basepoint: paths must be of shape \(n, T, c\) "
+                                         r"with c >= 2.*got shape \(3, 4, 1\)"):
+        de.with_basepoint(jnp.zeros((3, 4, 1)))
+    with pytest.raises(TypeError, match=r"DirectedChainSDE: key must be a PRNG key .* or pass "
+                                        r"drift= and diffusion=, got None"):
         de.DirectedChainSDE(2)
+    with pytest.raises(TypeError, match="DirectedChainSDE: noise_size must be a positive int"):
+        de.DirectedChainSDE(2, noise_size=None, key=jax.random.key(0))
+
+
+def test_helpers_promote_integers_and_follow_the_dtype(float64):
+    # with_time, with_basepoint and neighbour_correlation against NumPy, on integer input
+    # (promoted) and float32 input (kept float32), under jit and vmap
+    ts = np.tile(np.arange(4), (3, 1))
+    xs = np.arange(24).reshape(3, 4, 2) % 5
+    timed = jax.jit(de.with_time)(ts, xs)
+    np.testing.assert_array_equal(timed, np.concatenate([ts[..., None], xs], -1))
+    assert timed.dtype == jnp.float64
+    based = de.with_basepoint(timed)
+    np.testing.assert_array_equal(based[:, 0], np.zeros((3, 3)))
+    np.testing.assert_array_equal(based[:, 1:], timed)
+    single = jax.vmap(lambda p: de.with_basepoint(p[None])[0])(timed)
+    np.testing.assert_array_equal(single, based)
+    assert de.with_time(ts.astype(np.float32), xs.astype(np.float32)).dtype == jnp.float32
+    corr = jax.jit(de.neighbour_correlation)(xs, xs[::-1])
+    for t in range(4):
+        for c in range(2):
+            r = np.corrcoef(xs[:, t, c], xs[::-1, t, c])[0, 1]
+            np.testing.assert_allclose(corr[t, c], abs(r), rtol=1e-12)
 
 
 @pytest.mark.slow  # the default suite checks the DC-GAN loss's gradient is finite and nonzero

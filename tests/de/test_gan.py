@@ -39,7 +39,7 @@ def test_sde_gan_gradients_are_descent_for_critic_and_ascent_for_generator(float
     @eqx.filter_jit
     def run(m):
         (loss, aux), g = eqx.filter_value_and_grad(de.sde_gan_losses, has_aux=True)(
-            m, (ts, xs), key)
+            m, (ts, xs), key=key)
         value, g_ref = eqx.filter_value_and_grad(reference)(m)
         return loss, aux, g, value, g_ref
 
@@ -70,5 +70,24 @@ def test_clip_lipschitz_bounds_only_the_critic_weights(float64):
         np.testing.assert_allclose(layer.weight, 1 / layer.out_features)
         np.testing.assert_array_equal(layer.bias, unclipped.bias)  # biases are not clipped
     np.testing.assert_array_equal(_flat(clipped.generator), _flat(plain.generator))
-    with pytest.raises(ValueError, match="needs params"):
+    with pytest.raises(TypeError, match=r"clip_lipschitz: params must be the parameters.*got "
+                                        r"None"):
         de.clip_lipschitz().update(updates, optax.EmptyState())
+
+
+def test_gan_bad_input(user_errors):
+    with pytest.raises(TypeError, match="clip_lipschitz: select must be a callable, got 1"):
+        de.clip_lipschitz(1)
+    with pytest.raises(TypeError, match=r"SDEGenerator: hidden_size must be a positive int, "
+                                        r"got 2.5"):
+        de.SDEGenerator(1, 2.5, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="SDEGAN: key must be a PRNG key"):
+        de.SDEGAN(1, key=0)
+    model = de.SDEGAN(1, hidden_size=2, critic_hidden_size=2, width=2, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"sde_gan_losses: batch must be \(ts, xs\) of shapes "
+                                         r"\(B, T\) and \(B, T, c\), got shapes \(2, 5\) and "
+                                         r"\(2, 4, 1\)"):
+        de.sde_gan_losses(model, (jnp.zeros((2, 5)), jnp.zeros((2, 4, 1))),
+                          key=jax.random.key(1))
+    with pytest.raises(TypeError, match="sde_gan_losses: key must be a PRNG key"):
+        de.sde_gan_losses(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 1))), key=None)

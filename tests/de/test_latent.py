@@ -42,15 +42,17 @@ def test_path_kl_matches_girsanov_for_an_ou_posterior(float64):
     ts = jnp.linspace(0.0, horizon, 5)
     context = jnp.zeros((5, model.context_size))
     run = eqx.filter_jit(jax.vmap(lambda k: model.solve_posterior(ts, jnp.array([z0]), context,
-                                                                  key=k).ys))
-    ys = np.asarray(run(jax.random.split(jax.random.key(1), n)))
+                                                                  key=k)))
+    posterior = run(jax.random.split(jax.random.key(1), n))
+    assert isinstance(posterior, de.LatentPosterior) and bool(jnp.all(posterior.converged))
+    assert posterior.zs.shape == (n, 5, 1) and posterior.kl.shape == (n, 5)
     a = (1 - np.exp(-2 * theta * horizon)) / (2 * theta)
     exact_kl = theta**2 / (2 * sigma**2) * (z0**2 * a + sigma**2 / (2 * theta) * (horizon - a))
-    kl = ys[:, -1, -1]
+    kl = np.asarray(posterior.kl[:, -1])
     assert abs(kl.mean() - exact_kl) < 4 * kl.std() / np.sqrt(n) + 0.01 * exact_kl
     # the latent path is the OU process: mean z₀e^{−θt}, variance σ²(1 − e^{−2θt})/(2θ)
     t = np.asarray(ts)
-    z = ys[:, :, 0]
+    z = np.asarray(posterior.zs[:, :, 0])
     var = sigma**2 * (1 - np.exp(-2 * theta * t)) / (2 * theta)
     assert np.all(np.abs(z.mean(0) - z0 * np.exp(-theta * t)) < 4 * np.sqrt(var / n) + 1e-3)
     assert np.all(np.abs(z.var(0)[1:] / var[1:] - 1) < 4 * np.sqrt(2 / n) + 0.02)
@@ -82,13 +84,13 @@ def test_elbo_parts_and_missing_values(float64):
     std = np.exp(logstd)
     k0, kb = jax.random.split(key)
     z0 = mean + std * np.asarray(jax.random.normal(k0, mean.shape))
-    ys = eqx.filter_jit(lambda m: m.solve_posterior(ts, z0, context, key=kb).ys)(model)
-    predicted = np.asarray(jax.vmap(model.decoder)(ys[:, :-1]))
+    posterior = eqx.filter_jit(lambda m: m.solve_posterior(ts, z0, context, key=kb))(model)
+    predicted = np.asarray(jax.vmap(model.decoder)(posterior.zs))
     log_lik = scipy.stats.norm.logpdf(np.asarray(xs_nan)[observed], predicted[observed], 0.3)
     np.testing.assert_allclose(parts["log_likelihood"], log_lik.sum(), rtol=1e-10)
     np.testing.assert_allclose(parts["kl_z0"], np.sum(-logstd + (std**2 + mean**2) / 2 - 0.5),
                                rtol=1e-10)
-    np.testing.assert_allclose(parts["kl_path"], ys[-1, -1], rtol=1e-10)
+    np.testing.assert_allclose(parts["kl_path"], posterior.kl[-1], rtol=1e-10)
     np.testing.assert_allclose(value, parts["log_likelihood"] - parts["kl_z0"]
                                - parts["kl_path"], rtol=1e-12)
     assert parts["kl_path"] > 0 and parts["kl_z0"] > 0
@@ -112,9 +114,11 @@ def test_missing_data_gradient_loss_for_fit_and_prior_samples(float64):
         batch = (jnp.stack([ts, ts]), jnp.stack([jnp.where(mask, xs, jnp.nan), xs]))
         keys = jax.random.split(key, 2)
         elbos = jax.vmap(lambda t, x, k: m.elbo(t, x, key=k)[0])(*batch, keys)
-        return grad_x, de.latent_sde_loss(m, batch, key)[0], elbos, m.sample(ts, key=key)
+        return grad_x, de.latent_sde_loss(m, batch, key=key)[0], elbos, m.sample(ts, key=key)
 
-    grad_x, loss, elbos, sample = run(model)
+    grad_x, loss, elbos, prior = run(model)
+    sample = prior.ys
+    assert isinstance(prior, de.DESolution) and bool(prior.converged)
     # a missing entry gets no gradient; every observed one does
     assert np.all(np.isfinite(grad_x))
     assert grad_x[2, 0] == 0 and grad_x[4, 1] == 0 and np.all(grad_x[mask] != 0)
@@ -148,16 +152,29 @@ def test_elbo_gradients_every_adjoint(float64):
 def test_latent_sde_bad_input(user_errors):
     model = de.LatentSDE(2, 3, key=jax.random.key(0))
     ts = jnp.linspace(0.0, 1.0, 4)
-    with pytest.raises(ValueError, match=r"xs must have shape \(T, data_size\) = \(4, 2\).*"
-                                         r"\(4, 3\)"):
+    with pytest.raises(ValueError, match=r"xs must be of shape \(T, data_size\) = \(4, 2\).*"
+                                         r"got shape \(4, 3\)"):
         model.elbo(ts, jnp.zeros((4, 3)), key=jax.random.key(1))
-    with pytest.raises(ValueError, match="mask must have the shape of xs"):
+    with pytest.raises(ValueError, match=r"mask must be of the shape of xs.*got shape \(4,\)"):
         model.elbo(ts, jnp.zeros((4, 2)), key=jax.random.key(1), mask=jnp.ones((4,), bool))
-    with pytest.raises(ValueError, match=r"z0 must have shape \(3,\)"):
+    with pytest.raises(TypeError, match="LatentSDE: xs must be real"):
+        model.elbo(ts, jnp.zeros((4, 2), jnp.complex64), key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"z0 must be of shape \(3,\), got shape \(2,\)"):
         model.solve_posterior(ts, jnp.zeros(2), jnp.zeros((4, 16)), key=jax.random.key(1))
-    with pytest.raises(ValueError, match="noise_std must be positive"):
+    with pytest.raises(ValueError, match=r"context must be of shape \(T, context\) with T = 4, "
+                                         r"got shape \(3, 16\)"):
+        model.solve_posterior(ts, jnp.zeros(3), jnp.zeros((3, 16)), key=jax.random.key(1))
+    with pytest.raises(TypeError, match="LatentSDE: key must be a PRNG key"):
+        model.sample(ts, key=1)
+    with pytest.raises(ValueError, match=r"noise_std must be a positive finite number, got 0.0"):
         de.LatentSDE(2, 3, noise_std=0.0, key=jax.random.key(0))
-    with pytest.raises(ValueError, match="latent_size must be a positive int"):
+    with pytest.raises(ValueError, match="latent_size must be a positive int, got 0"):
         de.LatentSDE(2, 0, key=jax.random.key(0))
-    with pytest.raises(ValueError, match="LatentSDE: Euler converges to the Itô"):
+    with pytest.raises(TypeError, match=r"context_size must be a positive int, got 2.5"):
+        de.LatentSDE(2, 3, context_size=2.5, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"LatentSDE: solver must be .*got Euler\(\) \(Euler "
+                                         r"converges to the Itô"):
         de.LatentSDE(2, 3, solver=diffrax.Euler(), key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"latent_sde_loss: batch must be \(ts, xs\) of shapes"):
+        de.latent_sde_loss(model, (jnp.zeros((2, 4)), jnp.zeros((3, 4, 2))),
+                           key=jax.random.key(1))

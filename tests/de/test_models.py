@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+import jaxlab
 from jaxlab import de
 
 TIGHT = diffrax.PIDController(rtol=1e-10, atol=1e-10)
@@ -289,49 +290,133 @@ def test_ito_and_stratonovich_differ_by_the_drift_correction(float64):
 
 def test_bad_input_names_the_argument(user_errors):
     ts = jnp.linspace(0.0, 1.0, 5)
-    with pytest.raises(ValueError, match=r"xs must have shape \(T, c\) = \(5, c\).*\(4, 2\)"):
+    with pytest.raises(ValueError, match=r"control_path: xs must be of shape \(T, c\) = "
+                                         r"\(5, c\).*got shape \(4, 2\)"):
         de.control_path(ts, jnp.zeros((4, 2)))
-    with pytest.raises(ValueError, match=r"xs must have shape .*\(5,\)"):
+    with pytest.raises(ValueError, match=r"xs must be of shape .*got shape \(5,\)"):
         de.control_path(ts, jnp.zeros(5))
-    with pytest.raises(ValueError, match=r"ts must have shape \(T,\)"):
+    with pytest.raises(ValueError, match=r"ts must be of shape \(T,\).*got shape \(5, 1\)"):
         de.control_path(jnp.zeros((5, 1)), jnp.zeros((5, 2)))
-    with pytest.raises(ValueError, match="mask must have the shape of xs"):
+    with pytest.raises(TypeError, match=r"control_path: xs must be real.*complex64"):
+        de.control_path(ts, jnp.zeros((5, 2), jnp.complex64))
+    with pytest.raises(TypeError, match=r"control_path: ts must be a real array.*bool"):
+        de.control_path(jnp.ones(5, bool), jnp.zeros((5, 2)))
+    with pytest.raises(ValueError, match=r"mask must be of the shape of xs.*got shape \(5, 3\)"):
         de.control_path(ts, jnp.zeros((5, 2)), mask=jnp.ones((5, 3), bool))
-    with pytest.raises(ValueError, match="interpolation must be one of"):
+    with pytest.raises(ValueError, match=r"interpolation must be one of.*got 'cubic'"):
         de.control_path(ts, jnp.zeros((5, 2)), interpolation="cubic")
+    with pytest.raises(TypeError, match="observation_counts must be a bool, got 1"):
+        de.control_path(ts, jnp.zeros((5, 2)), observation_counts=1)
+    with pytest.raises(ValueError, match="path_channels: data_channels must be a positive int"):
+        de.path_channels(0)
+    with pytest.raises(TypeError, match=r"NeuralCDE: hidden_size must be a positive int, got 4.0"):
+        de.NeuralCDE(5, 4.0, 1, key=jax.random.key(0))
     model = de.NeuralCDE(5, 4, 1, key=jax.random.key(0))
     path = de.control_path(ts, jnp.zeros((5, 1)))  # 3 channels
-    with pytest.raises(ValueError, match=r"path must have 5 channels.*\(3,\)"):
+    with pytest.raises(ValueError, match=r"path must be a path of 5 channels.*got shape \(3,\)"):
         model(path)
-    with pytest.raises(TypeError, match="path must be a diffrax path"):
+    with pytest.raises(TypeError, match=r"path must be a diffrax path.*got a ArrayImpl"):
         model(jnp.zeros((5, 5)))
-    with pytest.raises(ValueError, match=r"y0 must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"NeuralCDE: ts must be an array with 1 dimensions"):
+        model.solve(de.control_path(ts, jnp.zeros((5, 2))), jnp.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"y0 must be of shape \(2,\), got shape \(3,\)"):
         de.NeuralODE(2, key=jax.random.key(0))(ts, jnp.zeros(3))
-    with pytest.raises(ValueError, match="Euler converges to the Itô solution"):
+    with pytest.raises(TypeError, match="NeuralODE: size must be a positive int, got '2'"):
+        de.NeuralODE("2", key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"NeuralODE: dt0 must be a positive finite number or "
+                                         r"None, got -0.1"):
+        de.NeuralODE(2, dt0=-0.1, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"NeuralSDE: solver must be a solver for "
+                                         r"interpretation='stratonovich', got Euler\(\) "
+                                         r"\(Euler converges to the Itô solution\)"):
         de.NeuralSDE(2, solver=diffrax.Euler(), key=jax.random.key(0))
-    with pytest.raises(ValueError, match="converges to the Stratonovich solution"):
+    with pytest.raises(ValueError, match=r"got Heun.*converges to the Stratonovich solution"):
         de.NeuralSDE(2, interpretation="ito", solver=diffrax.Heun(), key=jax.random.key(0))
-    with pytest.raises(ValueError, match="general noise needs noise_size"):
+    with pytest.raises(TypeError, match="noise_size must be a positive int with general noise, "
+                                        "got None"):
         de.NeuralSDE(2, noise="general", key=jax.random.key(0))
-    with pytest.raises(ValueError, match="BacksolveAdjoint with ReversibleHeun"):
+    with pytest.raises(ValueError, match="noise must be one of 'diagonal', 'general', got "
+                                         "'diag'"):
+        de.NeuralSDE(2, noise="diag", key=jax.random.key(0))
+    with pytest.raises(ValueError, match="BacksolveAdjoint with ReversibleHeun.*got "
+                                         r"ReversibleHeun\(\)"):
         de.NeuralSDE(2, solver=diffrax.ReversibleHeun(), adjoint=diffrax.BacksolveAdjoint(),
                      key=jax.random.key(0))
     assert isinstance(de.NeuralSDE(2, adjoint=diffrax.BacksolveAdjoint(),
                                    key=jax.random.key(0)).solver, diffrax.Heun)
-    with pytest.raises(ValueError, match="BacksolveAdjoint needs the Stratonovich"):
+    with pytest.raises(ValueError, match=r"interpretation must be 'stratonovich' with "
+                                         r"BacksolveAdjoint.*got 'ito'"):
         de.NeuralSDE(2, interpretation="ito", adjoint=diffrax.BacksolveAdjoint(),
                      key=jax.random.key(0))
-    with pytest.raises(ValueError, match="pass key="):
+    sde = de.NeuralSDE(2, key=jax.random.key(0))
+    with pytest.raises(TypeError, match=r"NeuralSDE: key must be a PRNG key.*got 0"):
+        sde.solve(ts, jnp.zeros(2), key=0)
+    with pytest.raises(TypeError, match=r"NeuralODE: key must be a PRNG key .* or pass field=, "
+                                        r"got None"):
         de.NeuralODE(2)
+    with pytest.raises(TypeError, match="MLPField: shape must be a non-empty tuple of positive "
+                                        r"ints, got \(2.0,\)"):
+        de.MLPField(2, (2.0,), key=jax.random.key(0))
+    with pytest.raises(ValueError, match="MLPField: scale must be a positive finite number, "
+                                         "got 0"):
+        de.MLPField(2, (2,), scale=0, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="CubicField: width must be a positive int, got 0"):
+        de.CubicField(2, width=0, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="lipswish: x must be real"):
+        de.lipswish(jnp.ones(2, jnp.complex64))
+
+
+def test_integer_input_is_promoted(float64):
+    # CONTRIBUTING §6: integer arrays become the default float, as jnp.sin does; the result
+    # equals that of the same values given as floats (and the neural ODE the matrix
+    # exponential of a known field).
+    ts_int, xs_int = jnp.arange(5), jnp.arange(10).reshape(5, 2)
+    a = de.control_path(ts_int, xs_int, interpolation="linear")
+    b = de.control_path(ts_int.astype(float), xs_int.astype(float), interpolation="linear")
+    assert a.ys.dtype == jnp.float64
+    np.testing.assert_array_equal(a.ys, b.ys)
+    np.testing.assert_allclose(de.lipswish(jnp.arange(-2, 3)),
+                               0.909 * np.arange(-2, 3) / (1 + np.exp(-np.arange(-2, 3))),
+                               rtol=1e-12)
+
+    class Linear(eqx.Module):
+        def __call__(self, t, y, args):
+            return -y
+
+    ode = de.NeuralODE(1, field=Linear(), stepsize_controller=TIGHT)
+    sol = ode.solve(jnp.arange(3), jnp.array([2]))
+    assert sol.ys.dtype == jnp.float64 and bool(sol.converged)
+    np.testing.assert_allclose(sol.ys[:, 0], 2 * np.exp(-np.arange(3.0)), rtol=1e-8)
+
+
+def test_cubic_field_is_an_mlp_of_the_cubed_state(float64):
+    # jit and vmap over states, against the MLP written out in NumPy
+    field = de.CubicField(2, width=5, depth=1, key=jax.random.key(0))
+    ys = np.random.default_rng(0).normal(size=(4, 2))
+    got = eqx.filter_jit(jax.vmap(lambda y: field(0.0, y, None)))(jnp.asarray(ys))
+    (w1, b1), (w2, b2) = [(np.asarray(layer.weight), np.asarray(layer.bias))
+                          for layer in field.mlp.layers]
+    expected = np.tanh(ys**3 @ w1.T + b1) @ w2.T + b2
+    assert got.dtype == jnp.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
 def test_solver_failure_is_reported_not_silent():
     model = de.NeuralODE(2, key=jax.random.key(0), max_steps=2)
     ts = jnp.linspace(0.0, 10.0, 3)
-    sol = model.solve(ts, jnp.ones(2), throw=False)
-    assert sol.result != diffrax.RESULTS.successful
-    with pytest.raises(Exception, match="max_steps"):
+    sol = eqx.filter_jit(lambda m: m.solve(ts, jnp.ones(2), throw=False))(model)
+    assert isinstance(sol, de.DESolution)
+    assert sol.status == jaxlab.RESULTS.max_steps_reached and not bool(sol.converged)
+    assert int(sol.num_steps) == 2 and sol.ts.shape == (3,)
+    with pytest.raises(Exception, match=r"NeuralODE: .*max_steps"):
         model(ts, jnp.ones(2))
+    with pytest.raises(Exception, match=r"NeuralODE: .*max_steps"):
+        model.solve(ts, jnp.ones(2)).ys.block_until_ready()
+    # a successful solve reports success and its step counts
+    ok = eqx.filter_jit(lambda m: m.solve(ts, jnp.ones(2)))(
+        de.NeuralODE(2, key=jax.random.key(0)))
+    assert bool(ok.converged) and ok.ys.shape == (3, 2)
+    assert int(ok.num_steps) == int(ok.num_accepted_steps) + int(ok.num_rejected_steps) > 0
 
 
 def test_compiles_once_per_shape():

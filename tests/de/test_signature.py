@@ -92,13 +92,37 @@ def test_signature_mmd_against_explicit_kernel_sums(float64):
     assert grad.shape == x.shape and np.all(np.isfinite(grad)) and np.any(grad != 0)
 
 
+def test_integer_paths_are_promoted(float64):
+    # an integer path is the float path of the same values; the signature of the sum of
+    # increments is the tensor exponential (level 1 = total increment, level 2 = its outer
+    # product / 2 for a straight line); jit and vmap over paths
+    points = np.array([[0, 0], [1, 2], [3, 3]])
+    got = jax.jit(lambda p: de.signature(p, 2))(points)
+    assert got.dtype == jnp.float64
+    np.testing.assert_array_equal(got, de.signature(points.astype(float), 2))
+    line = np.outer(np.arange(3), [2, 1])
+    batch = jax.vmap(lambda p: de.signature(p, 2))(jnp.stack([line, 2 * line]))
+    for k, delta in enumerate((np.array([4.0, 2.0]), np.array([8.0, 4.0]))):
+        np.testing.assert_allclose(batch[k], np.concatenate([delta, np.outer(delta, delta).ravel()
+                                                             / 2]), rtol=1e-12)
+    assert de.signature_size(2, 2) == 6
+
+
 def test_signature_bad_input(user_errors):
-    with pytest.raises(ValueError, match=r"path must have shape \(L, c\).*\(1, 2\)"):
+    with pytest.raises(ValueError, match=r"signature: path must be of shape \(L, c\).*got shape "
+                                         r"\(1, 2\)"):
         de.signature(np.zeros((1, 2)), 2)
-    with pytest.raises(ValueError, match="depth must be a positive int"):
+    with pytest.raises(ValueError, match="signature: depth must be a positive int, got 0"):
         de.signature(np.zeros((3, 2)), 0)
-    with pytest.raises(ValueError, match=r"paths must have shape \(n, L, c\)"):
+    with pytest.raises(TypeError, match=r"signature: depth must be a positive int, got 2.0"):
+        de.signature(np.zeros((3, 2)), 2.0)
+    with pytest.raises(TypeError, match="signature: path must be real"):
+        de.signature(np.zeros((3, 2), complex), 2)
+    with pytest.raises(ValueError, match=r"signature_mmd: x must be paths of shape \(n, L, c\)"
+                                         r".*got shape \(3, 2\)"):
         de.signature_mmd(np.zeros((3, 2)), np.zeros((3, 3, 2)), 2)
+    with pytest.raises(ValueError, match="signature_size: channels must be a positive int"):
+        de.signature_size(0, 2)
     with pytest.raises(ValueError, match="same number of channels, got 2 and 3"):
         de.signature_mmd(np.zeros((3, 4, 2)), np.zeros((3, 4, 3)), 2)
     with pytest.raises(ValueError, match="at least 2 paths"):
