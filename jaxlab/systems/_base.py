@@ -1,9 +1,17 @@
+"""The abstract bases of `jaxlab.systems`: flows, maps, delay equations and SDEs."""
+
 import abc
 from typing import ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
+
+from .._core.checks import as_float_array, check_shape
+
+__all__ = ["AbstractDelay", "AbstractFlow", "AbstractMap", "AbstractSDE", "AbstractSystem",
+           "array_parameters", "check_state"]
 
 
 class AbstractSystem(eqx.Module):
@@ -81,3 +89,66 @@ class AbstractDelay(AbstractSystem):
     def vector_field(self, t: Float[Array, ""], y: Float[Array, " d"],
                      history: Float[Array, " d"]) -> Float[Array, " d"]:
         """The right-hand side f(t, y(t), y(t − τ)), shape `(d,)`; `history` is y(t − τ)."""
+
+
+class AbstractSDE(eqx.Module):
+    """An Itô stochastic differential equation dY = f(t, Y) dt + g(t, Y) dW.
+
+    Parameters are fields (vmappable and differentiable, as for flows); metadata are class
+    variables or properties. The noise is **diagonal** when `diffusion` returns a vector of
+    shape `(d,)` (component i is driven by its own Brownian motion, dY_i = … + g_i dW_i,
+    and `noise_shape` is `(d,)`), or general when it returns a matrix of shape `(d, m)`
+    (`noise_shape` is then `(m,)`; override it).
+
+    **Metadata:**
+
+    - `dimension`: the state dimension `d` (a class variable, or a property when it is set
+      by a field, as for a particle system).
+    - `noise_shape`: the shape of W (default `(dimension,)`: diagonal noise).
+    - `dt`: a step-size hint for `simulate_sde`.
+    - `citation`: where the equation and its parameter values come from.
+    """
+
+    dt: eqx.AbstractClassVar[float]
+    citation: eqx.AbstractClassVar[str]
+
+    @property
+    @abc.abstractmethod
+    def dimension(self) -> int:
+        """The state dimension `d`."""
+
+    @property
+    def noise_shape(self) -> tuple[int, ...]:
+        """The shape of the Brownian motion W: `(d,)` for diagonal noise."""
+        return (self.dimension,)
+
+    @abc.abstractmethod
+    def drift(self, t: Float[Array, ""], y: Float[Array, " d"]) -> Float[Array, " d"]:
+        """The drift f(t, y), shape `(d,)`."""
+
+    @abc.abstractmethod
+    def diffusion(self, t: Float[Array, ""], y: Float[Array, " d"]) -> Float[Array, " d *m"]:
+        """The diffusion g(t, y): shape `(d,)` (diagonal noise) or `(d, m)`."""
+
+    @abc.abstractmethod
+    def initial_state(self, dtype=None) -> Float[Array, " d"]:
+        """A default initial state, shape `(d,)`, of `dtype` (default: JAX's float)."""
+
+
+def check_state(fn: str, system, y0) -> Array:
+    """`y0` as a real floating array of shape `(system.dimension,)` (integer arrays are
+    promoted). **Raises:** `TypeError` for a non-real array, `ValueError` for a wrong
+    shape."""
+    y0 = as_float_array(fn, "y0", y0)
+    d = system.dimension
+    check_shape(fn, "y0", y0, (d,), want=f"({d},) for {type(system).__name__}")
+    return y0
+
+
+def array_parameters(system):
+    """`system` with its Python-number fields as (weakly typed) arrays, so that new
+    parameter values reuse a `filter_jit` compilation (it treats Python numbers as static).
+    Static fields (sizes, delays) are not leaves and stay as they are."""
+    return jax.tree_util.tree_map(
+        lambda x: jnp.asarray(x) if isinstance(x, (int, float)) and not isinstance(x, bool)
+        else x, system)

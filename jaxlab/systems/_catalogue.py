@@ -3,8 +3,11 @@
 import difflib
 import inspect
 
-from . import _delay, _flows, _maps
+from .._core.checks import check_choice, check_instance, message
+from . import _delay_systems, _flows, _maps
 from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSystem
+
+__all__ = ["DELAYS", "FLOWS", "MAPS", "get", "kind_of", "names"]
 
 
 def _classes(module, base) -> dict[str, type[AbstractSystem]]:
@@ -15,7 +18,7 @@ def _classes(module, base) -> dict[str, type[AbstractSystem]]:
 
 FLOWS = _classes(_flows, AbstractFlow)
 MAPS = _classes(_maps, AbstractMap)
-DELAYS = _classes(_delay, AbstractDelay)
+DELAYS = _classes(_delay_systems, AbstractDelay)
 _BY_KIND: dict[str, dict[str, type[AbstractSystem]]] = {"flow": FLOWS, "delay": DELAYS,
                                                         "map": MAPS}
 
@@ -35,8 +38,7 @@ def names(kind: str | None = None) -> list[str]:
 
     **Raises:** `ValueError` for an unknown `kind`.
     """
-    if kind is not None and kind not in _BY_KIND:
-        raise ValueError(f"names: kind must be None or one of {sorted(_BY_KIND)}, got {kind!r}")
+    check_choice("names", "kind", kind, (None, *_KIND_ORDER))
     kinds = _BY_KIND if kind is None else {kind: _BY_KIND[kind]}
     return sorted({n for registry in kinds.values() for n in registry})
 
@@ -53,23 +55,38 @@ def get(name: str, *, kind: str | None = None, **params) -> AbstractSystem:
 
     **Returns:** the system instance.
 
-    **Raises:** `ValueError` for an unknown name, kind or parameter (with the closest
-    matches).
+    **Raises:** `TypeError` if `name` is not a string; `ValueError` for an unknown name,
+    kind or parameter (with the closest matches).
     """
-    if kind is not None and kind not in _BY_KIND:
-        raise ValueError(f"get: kind must be None or one of {sorted(_BY_KIND)}, got {kind!r}")
+    check_instance("get", "name", name, str, "a system name (a str)")
+    check_choice("get", "kind", kind, (None, *_KIND_ORDER))
     kinds = _KIND_ORDER if kind is None else (kind,)
-    cls = next((_BY_KIND[k][name] for k in kinds if k in _BY_KIND and name in _BY_KIND[k]), None)
+    cls = next((_BY_KIND[k][name] for k in kinds if name in _BY_KIND[k]), None)
     if cls is None:
         known = names(kind)
         close = difflib.get_close_matches(name, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        where = "" if kind is None else f" of kind {kind!r}"
-        raise ValueError(f"get: unknown system {name!r}{where}{hint} (see "
-                         "jaxlab.systems.names())")
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        want = "a name from jaxlab.systems.names(" + ("" if kind is None else repr(kind)) + ")"
+        raise ValueError(message("get", "name", want, f"{name!r}{hint}"))
     allowed = list(inspect.signature(cls).parameters)
     unknown = [p for p in params if p not in allowed]
     if unknown:
-        raise ValueError(f"get: {name} has no parameter(s) {unknown}; its parameters are "
-                         f"{allowed}")
+        raise ValueError(message("get", "params", f"parameters of {name}, {allowed}",
+                                 f"{unknown}"))
     return cls(**params)
+
+
+def kind_of(name: str) -> str:
+    """The kind of the catalogue system called `name`: `"flow"`, `"delay"` or `"map"` (the
+    flow where a name has two kinds, as `get` does).
+
+    **Raises:** `TypeError` if `name` is not a string; `ValueError` for an unknown name.
+    """
+    check_instance("kind_of", "name", name, str, "a system name (a str)")
+    kind = next((k for k in _KIND_ORDER if name in _BY_KIND[k]), None)
+    if kind is None:
+        close = difflib.get_close_matches(name, names(), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(message("kind_of", "name", "a name from jaxlab.systems.names()",
+                                 f"{name!r}{hint}"))
+    return kind

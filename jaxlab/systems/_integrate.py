@@ -1,96 +1,63 @@
+"""Integrating a flow (or any vector field) with diffrax, and iterating a map."""
+
+from collections.abc import Callable
+
 import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import lineax as lx
 import numpy as np
-from jaxtyping import Array, ArrayLike, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Real
 
-from ._base import AbstractDelay, AbstractFlow, AbstractMap
+from .._core.checks import (
+    as_float_array,
+    check_bool,
+    check_instance,
+    check_int,
+    check_number,
+    concrete_values,
+    message,
+    shape_str,
+)
+from .._core.results import RESULTS, check_status, from_diffrax
+from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSDE, check_state
+from ._results import Trajectory
 
-
-class Trajectory(eqx.Module):
-    """A solved trajectory with its diagnostics.
-
-    **Fields:**
-
-    - `ts`: save times, shape `(n,)`.
-    - `ys`: states at `ts`, shape `(n, d)`.
-    - `converged`: whether the solver reached the final time without failing.
-    - `num_steps`: accepted + rejected solver steps taken.
-    """
-
-    ts: Float[Array, " n"]
-    ys: Float[Array, "n d"]
-    converged: Bool[Array, ""]
-    num_steps: Int[Array, ""]
+__all__ = ["integrate", "iterate"]
 
 
-def check_state(fn: str, system, y0) -> Array:
-    """Validate `y0` against `system` statically; return it as a float array."""
-    y0 = jnp.asarray(y0)
-    if not jnp.issubdtype(y0.dtype, jnp.floating):
-        y0 = y0.astype(jnp.result_type(float))
-    if y0.shape != (system.dimension,):
-        raise ValueError(f"{fn}: y0 must have shape ({system.dimension},) for "
-                         f"{type(system).__name__}, got shape {y0.shape}")
-    return y0
-
-
-def default_solver(y_dtype) -> diffrax.AbstractAdaptiveSolver:
+def default_solver(dtype) -> diffrax.AbstractAdaptiveSolver:
     """Tsit5 in float32; the 8th-order Dormand–Prince pair when float64 accuracy is wanted."""
-    return diffrax.Dopri8() if y_dtype == jnp.float64 else diffrax.Tsit5()
+    return diffrax.Dopri8() if dtype == jnp.float64 else diffrax.Tsit5()
 
 
-def integrate(system: AbstractFlow, y0: Float[ArrayLike, " d"], ts: Float[ArrayLike, " n"], *,
-              rtol: float | None = None, atol: float | None = None,
-              solver: diffrax.AbstractSolver | None = None, dt0: float | None = None,
-              max_steps: int = 1_000_000, throw: bool = True) -> Trajectory:
-    """Integrate a flow with an adaptive diffrax solver and save the state at `ts`.
-
-    The precision follows `y0`: float32 by default, float64 when `y0` is float64 (enable
-    `jax_enable_x64`). Tolerances default to 1e-6/1e-8 in float32 and 1e-10/1e-12 in
-    float64; the solver defaults to `Tsit5` (float32) or `Dopri8` (float64).
-
-    **Arguments:**
-
-    - `system`: an `AbstractFlow`, e.g. `Lorenz()`.
-    - `y0`: the initial state at `ts[0]`, shape `(d,)`.
-    - `ts`: increasing save times, shape `(n,)`, n ≥ 2; integration runs `ts[0] → ts[-1]`.
-    - `rtol`, `atol`: tolerances of the PID step-size controller.
-    - `solver`: any diffrax solver (a non-adaptive one needs `dt0`).
-    - `dt0`: the initial step (default: `system.dt`).
-    - `max_steps`: the solver's step budget.
-    - `throw`: raise (inside `jit`, via `eqx.error_if`) if the solve fails; with
-      `throw=False` a failure is reported in `Trajectory.converged` and the unreached
-      states are `inf`.
-
-    **Returns:** a `Trajectory` with `ys` of shape `(n, d)`.
-
-    **Raises:** `TypeError` if `system` is not a flow; `ValueError` for a `y0` of the wrong
-    shape or `ts` that is not a 1-D increasing array of length ≥ 2.
-
-    **References:** Kidger, *On Neural Differential Equations* (2022), for diffrax.
-    """
-    if not isinstance(system, AbstractFlow):
-        raise TypeError(f"integrate: system must be an AbstractFlow (maps use iterate), "
-                        f"got {type(system).__name__}")
-    y0 = check_state("integrate", system, y0)
-    ts = jnp.asarray(ts, dtype=y0.dtype)
-    if ts.ndim != 1 or ts.shape[0] < 2:
-        raise ValueError(f"integrate: ts must be a 1-D array of at least 2 times, got shape "
-                         f"{ts.shape}")
-    if not isinstance(ts, jax.core.Tracer) and np.any(np.diff(np.asarray(ts)) <= 0):
-        raise ValueError("integrate: ts must be strictly increasing")
-    f64 = y0.dtype == jnp.float64
+def default_tolerances(dtype, rtol, atol) -> tuple[float, float]:
+    """`(rtol, atol)`, each defaulting to 1e-6/1e-8 in float32 and 1e-10/1e-12 in float64."""
+    f64 = dtype == jnp.float64
     rtol = (1e-10 if f64 else 1e-6) if rtol is None else rtol
     atol = (1e-12 if f64 else 1e-8) if atol is None else atol
-    solver = default_solver(y0.dtype) if solver is None else solver
-    dt0 = system.dt if dt0 is None else dt0
-    return _integrate(system, y0, ts, rtol, atol, solver, dt0, max_steps, throw)
+    return rtol, atol
 
 
-class VectorField(eqx.Module):
+def check_solver_options(fn: str, rtol, atol, solver, max_steps, throw):
+    """The ODE options shared by `integrate`, `trajectory` and `lyapunov_spectrum`."""
+    rtol = check_number(fn, "rtol", rtol, minimum=0.0, open_minimum=True, none_ok=True)
+    atol = check_number(fn, "atol", atol, minimum=0.0, open_minimum=True, none_ok=True)
+    if solver is not None:
+        check_instance(fn, "solver", solver, diffrax.AbstractSolver, "a diffrax solver")
+    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
+    throw = check_bool(fn, "throw", throw)
+    return rtol, atol, solver, max_steps, throw
+
+
+def step_size_controller(solver, rtol, atol):
+    """A PID controller for adaptive solvers, constant steps otherwise."""
+    if isinstance(solver, diffrax.AbstractAdaptiveSolver):
+        return diffrax.PIDController(rtol=rtol, atol=atol)
+    return diffrax.ConstantStepSize()
+
+
+class SystemField(eqx.Module):
     """`system.vector_field` as a diffrax term function.
 
     A Module rather than a closure so that jit caches hit for equal systems: two calls
@@ -103,25 +70,132 @@ class VectorField(eqx.Module):
         return self.system.vector_field(t, y)
 
 
-def step_size_controller(solver, rtol, atol):
-    """A PID controller for adaptive solvers, constant steps otherwise."""
-    if isinstance(solver, diffrax.AbstractAdaptiveSolver):
-        return diffrax.PIDController(rtol=rtol, atol=atol)
-    return diffrax.ConstantStepSize()
+class PlainField(eqx.Module):
+    """A user's vector field `f(t, y)` as a diffrax term function. A function is a static
+    leaf (the compilation is reused while the same function object is passed); an
+    `eqx.Module` is a pytree whose arrays are traced."""
+
+    field: Callable
+
+    def __call__(self, t, y, args):
+        return self.field(t, y)
+
+
+def integrate(system: AbstractFlow | Callable, y0: Real[ArrayLike, " d"],
+              ts: Real[ArrayLike, " n"], *, rtol: float | None = None,
+              atol: float | None = None, solver: diffrax.AbstractSolver | None = None,
+              dt0: float | None = None, max_steps: int = 1_000_000,
+              throw: bool = True) -> Trajectory:
+    """Integrate a flow, or a plain vector field f(t, y), with diffrax; save the state at `ts`.
+
+    The precision follows `y0`: float32 by default, float64 when `y0` is float64 (enable
+    `jax_enable_x64`); integer `y0` is promoted to the default float. Tolerances default to
+    1e-6/1e-8 in float32 and 1e-10/1e-12 in float64; the solver defaults to `Tsit5`
+    (float32) or `Dopri8` (float64), with a PID step-size controller.
+
+    **A plain vector field** `f(t, y) -> dy/dt` (a function or an `eqx.Module`) is
+    integrated exactly like a system's: it has no metadata, so the defaults above do not
+    need any, and the first step is chosen by diffrax's initial-step heuristic (Hairer,
+    Nørsett & Wanner, §II.4) unless `dt0` is given; a non-adaptive solver then needs
+    `dt0`. The compiled solve is reused while the same function object (or a Module of the
+    same structure) is passed: define the function once rather than a new `lambda` per call.
+
+    **Arguments:**
+
+    - `system`: an `AbstractFlow` (e.g. `Lorenz()`), or a callable `f(t, y)` returning
+      dy/dt of the shape of `y`.
+    - `y0`: the initial state at `ts[0]`, shape `(d,)`.
+    - `ts`: increasing save times, shape `(n,)`, n ≥ 2; integration runs `ts[0] → ts[-1]`.
+    - `rtol`, `atol`: tolerances of the PID step-size controller (positive).
+    - `solver`: any diffrax solver (a non-adaptive one steps by `dt0`).
+    - `dt0`: the initial step (default: `system.dt` for a system, diffrax's heuristic for a
+      plain vector field).
+    - `max_steps`: the solver's step budget.
+    - `throw`: raise (at run time, inside `jit` too) if the solve fails; with `throw=False`
+      a failure is only reported in `Trajectory.status` and the unreached states are `inf`.
+
+    **Returns:** a `Trajectory` with `ys` of shape `(n, d)`; its `status` is diffrax's
+    (`max_steps_reached`, ...) promoted to `jaxlab.RESULTS`, or `nonfinite` when a
+    fixed-step solve overflowed.
+
+    **Raises:** `TypeError` if `system` is a map, a delay system or an SDE (use `iterate`,
+    `integrate_delay`, `simulate_sde`) or not callable, or for a non-real `y0`/`ts`;
+    `ValueError` for a `y0` of the wrong shape, `ts` that is not a 1-D strictly increasing
+    array of length ≥ 2, non-positive tolerances or `dt0`, or a non-adaptive solver
+    without `dt0` for a plain vector field.
+
+    **References:** Kidger, *On Neural Differential Equations* (2022), for diffrax.
+    """
+    fn = "integrate"
+    if isinstance(system, AbstractFlow):
+        y0 = check_state(fn, system, y0)
+        field = SystemField(system)
+    elif isinstance(system, (AbstractMap, AbstractDelay, AbstractSDE)):
+        use = {AbstractMap: "iterate", AbstractDelay: "integrate_delay",
+               AbstractSDE: "simulate_sde"}
+        other = next(v for k, v in use.items() if isinstance(system, k))
+        raise TypeError(message(fn, "system", f"an AbstractFlow or a vector field f(t, y) "
+                                f"({type(system).__name__} is solved by {other})",
+                                f"a {type(system).__name__}"))
+    elif callable(system):
+        y0 = as_float_array(fn, "y0", y0, ndim=1)
+        field = PlainField(system)
+    else:
+        raise TypeError(message(fn, "system", "an AbstractFlow or a vector field f(t, y)",
+                                f"a {type(system).__name__}"))
+    ts = check_times(fn, ts, y0.dtype)
+    rtol, atol, solver, max_steps, throw = check_solver_options(fn, rtol, atol, solver,
+                                                                max_steps, throw)
+    dt0 = check_number(fn, "dt0", dt0, minimum=0.0, open_minimum=True, none_ok=True)
+    rtol, atol = default_tolerances(y0.dtype, rtol, atol)
+    solver = default_solver(y0.dtype) if solver is None else solver
+    if dt0 is None:
+        if isinstance(field, SystemField):
+            dt0 = system.dt
+        elif not isinstance(solver, diffrax.AbstractAdaptiveSolver):
+            raise ValueError(message(fn, "dt0", "given for a non-adaptive solver and a plain "
+                                     "vector field (it has no step-size hint)", None))
+    return _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps, throw)
+
+
+def check_times(fn: str, ts, dtype) -> Array:
+    """`ts` as a 1-D strictly increasing array of at least two times, of `dtype` (the
+    monotonicity is checked when the values are concrete)."""
+    ts = as_float_array(fn, "ts", ts)
+    if ts.ndim != 1 or ts.shape[0] < 2:
+        raise ValueError(message(fn, "ts", "a 1-D array of at least 2 times",
+                                 f"shape {shape_str(ts)}"))
+    ts = ts.astype(dtype)
+    values = concrete_values(ts)
+    if values is not None:
+        steps = np.diff(values)
+        if not np.all(steps > 0):
+            i = int(np.argmax(~(steps > 0)))
+            raise ValueError(message(fn, "ts", "strictly increasing",
+                                     f"ts[{i}] = {float(values[i])!r} followed by "
+                                     f"{float(values[i + 1])!r}"))
+    return ts
 
 
 @eqx.filter_jit
-def _integrate(system, y0, ts, rtol, atol, solver, dt0, max_steps, throw):
+def _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps, throw):
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(VectorField(system)), solver, t0=ts[0], t1=ts[-1], dt0=dt0, y0=y0,
+        diffrax.ODETerm(field), solver, t0=ts[0], t1=ts[-1], dt0=dt0, y0=y0,
         saveat=diffrax.SaveAt(ts=ts), stepsize_controller=step_size_controller(solver, rtol, atol),
-        max_steps=max_steps, throw=throw,
+        max_steps=max_steps, throw=False,
     )
-    return Trajectory(ts=sol.ts, ys=sol.ys, converged=sol.result == diffrax.RESULTS.successful,
-                      num_steps=sol.stats["num_steps"])
+    status = finite_status(from_diffrax(sol.result), sol.ys)
+    ys = check_status("integrate", status, sol.ys, throw)
+    return Trajectory(ts=sol.ts, ys=ys, status=status, num_steps=sol.stats["num_steps"])
 
 
-def iterate(system: AbstractMap, y0: Float[ArrayLike, " d"], n: int) -> Float[Array, "m d"]:
+def finite_status(status: RESULTS, ys) -> RESULTS:
+    """`status`, or `RESULTS.nonfinite` where it is successful but `ys` is not finite."""
+    bad = (status == RESULTS.successful) & jnp.logical_not(jnp.all(jnp.isfinite(ys)))
+    return RESULTS.where(bad, RESULTS.nonfinite, status)
+
+
+def iterate(system: AbstractMap, y0: Real[ArrayLike, " d"], n: int) -> Float[Array, "m d"]:
     """Iterate a map `n` times from `y0`.
 
     **Arguments:**
@@ -132,15 +206,15 @@ def iterate(system: AbstractMap, y0: Float[ArrayLike, " d"], n: int) -> Float[Ar
 
     **Returns:** the orbit `y_0, …, y_n`, shape `(n + 1, d)`.
 
-    **Raises:** `TypeError` if `system` is not a map; `ValueError` for a bad `y0` or `n`.
+    **Raises:** `TypeError` if `system` is not a map or `n` not an int; `ValueError` for a
+    `y0` of the wrong shape or a negative `n`.
     """
+    fn = "iterate"
     if not isinstance(system, AbstractMap):
-        raise TypeError(f"iterate: system must be an AbstractMap (flows use integrate), "
-                        f"got {type(system).__name__}")
-    y0 = check_state("iterate", system, y0)
-    if not isinstance(n, int) or n < 0:
-        raise ValueError(f"iterate: n must be a non-negative int, got {n!r}")
-
+        raise TypeError(message(fn, "system", "an AbstractMap (flows use integrate)",
+                                f"a {type(system).__name__}"))
+    y0 = check_state(fn, system, y0)
+    n = check_int(fn, "n", n, minimum=0)
     return _iterate(system, y0, n)
 
 
@@ -151,136 +225,4 @@ def _iterate(system, y0, n):
         return y_next, y_next
 
     _, ys = jax.lax.scan(body, y0, None, length=n)
-    return jnp.concatenate([y0[None], ys])
-
-
-class _AdditiveNoise(eqx.Module):
-    scale: Array
-
-    def __call__(self, t, y, args):
-        return lx.DiagonalLinearOperator(self.scale * jnp.ones_like(y))
-
-
-@eqx.filter_jit
-def _integrate_noisy(system, y0, ts, noise, dt, key, max_steps):
-    # Fixed steps, so the O(1)-per-step UnsafeBrownianPath is exact here; a
-    # VirtualBrownianTree would cost a tree descent per step (~10x slower).
-    bm = diffrax.UnsafeBrownianPath(shape=y0.shape, key=key)
-    terms = diffrax.MultiTerm(diffrax.ODETerm(VectorField(system)),
-                              diffrax.ControlTerm(_AdditiveNoise(noise), bm))
-    sol = diffrax.diffeqsolve(terms, diffrax.Heun(), t0=ts[0], t1=ts[-1], dt0=dt, y0=y0,
-                              saveat=diffrax.SaveAt(ts=ts), max_steps=max_steps, throw=False,
-                              adjoint=diffrax.ForwardMode())
-    return Trajectory(ts=sol.ts, ys=sol.ys, converged=sol.result == diffrax.RESULTS.successful,
-                      num_steps=sol.stats["num_steps"])
-
-
-def trajectory(system, n: int, *, pts_per_period: int = 100, resample: bool = True,
-               y0: Float[ArrayLike, " d"] | None = None, transient: float | int = 0.0,
-               noise: float = 0.0, standardize: bool = False, key=None,
-               rtol: float | None = None, atol: float | None = None,
-               solver: diffrax.AbstractSolver | None = None, max_steps: int = 10_000_000,
-               throw: bool = True) -> Trajectory:
-    """A trajectory of `n` points, sampled as dysts's `make_trajectory` does.
-
-    Flows and delay systems (solved by `integrate_delay`, from the constant history `y0`)
-    are resampled to `pts_per_period` points per dominant period (`system.period`),
-    so every system of the catalogue is seen at the same resolution: the time span is
-    `period · n / pts_per_period`. Maps are iterated `n` times.
-
-    **Arguments:**
-
-    - `system`: a flow or a map of the catalogue (or your own).
-    - `n`: the number of points (≥ 2).
-    - `pts_per_period`: points per dominant period when `resample` (flows).
-    - `resample`: if `False`, sample flows every `system.dt` instead.
-    - `y0`: the initial state (default: `system.initial_state()`, which lies on the attractor).
-    - `transient`: periods (flows) or iterations (maps) discarded before sampling starts.
-    - `noise`: standard deviation of additive white noise in the dynamics: the flow becomes
-      the SDE dy = f(t, y) dt + noise · dW, solved with diffrax's Heun scheme at the
-      system's step `dt` (needs `key`). Maps get `noise · N(0, 1)` added at each iteration.
-      Noisy flows are differentiable in forward mode only (the Brownian path is sampled
-      step by step).
-    - `standardize`: rescale each coordinate to zero mean and unit variance.
-    - `key`: a PRNG key, required when `noise > 0`.
-    - `rtol`, `atol`, `solver`, `max_steps`, `throw`: as in `integrate` (noise-free flows).
-
-    **Returns:** a `Trajectory` with `ys` of shape `(n, d)`.
-
-    **Raises:** `ValueError` for `n < 2`, non-positive `pts_per_period`, negative `noise`
-    or `transient`, or `noise > 0` without a `key`; `TypeError` for an unknown system type.
-
-    **References:** Gilpin, *Chaos as an interpretable benchmark for forecasting and
-    data-driven modelling* (NeurIPS 2021), section on time normalisation.
-    """
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"trajectory: n must be an int ≥ 2, got {n!r}")
-    if not isinstance(pts_per_period, int) or pts_per_period < 1:
-        raise ValueError(f"trajectory: pts_per_period must be a positive int, got "
-                         f"{pts_per_period!r}")
-    if noise < 0:
-        raise ValueError(f"trajectory: noise must be ≥ 0, got {noise!r}")
-    if transient < 0:
-        raise ValueError(f"trajectory: transient must be ≥ 0, got {transient!r}")
-    if noise > 0 and key is None:
-        raise ValueError("trajectory: noise > 0 needs a PRNG key (key=jax.random.key(...))")
-    y0 = system.initial_state() if y0 is None else y0
-    if isinstance(system, AbstractMap):
-        if not float(transient).is_integer():
-            raise ValueError(f"trajectory: transient of a map counts iterations, got "
-                             f"{transient!r}")
-        y0 = check_state("trajectory", system, y0)
-        skip = int(transient)
-        if noise > 0:
-            kicks = noise * jax.random.normal(key, (skip + n - 1, system.dimension), y0.dtype)
-            ys = _iterate_noisy(system, y0, kicks)[skip:]
-        else:
-            ys = iterate(system, y0, skip + n - 1)[skip:]
-        ts = jnp.arange(n, dtype=ys.dtype)
-        out = Trajectory(ts=ts, ys=ys, converged=jnp.all(jnp.isfinite(ys)),
-                         num_steps=jnp.asarray(skip + n - 1))
-    elif isinstance(system, AbstractFlow):
-        y0 = check_state("trajectory", system, y0)
-        span = system.period * n / pts_per_period if resample else system.dt * (n - 1)
-        t0 = transient * system.period
-        ts = jnp.linspace(t0, t0 + span, n, dtype=y0.dtype)
-        if t0 > 0:
-            y0 = integrate(system, y0, jnp.array([0.0, t0], y0.dtype), rtol=rtol, atol=atol,
-                           solver=solver, max_steps=max_steps, throw=throw).ys[-1]
-        if noise > 0:
-            out = _integrate_noisy(system, y0, ts, jnp.asarray(noise, y0.dtype), system.dt,
-                                   key, max_steps)
-            if throw:
-                out = eqx.error_if(out, ~out.converged,
-                                   "trajectory: the SDE solver failed; raise max_steps")
-        else:
-            out = integrate(system, y0, ts, rtol=rtol, atol=atol, solver=solver,
-                            max_steps=max_steps, throw=throw)
-    elif isinstance(system, AbstractDelay):
-        if noise > 0:
-            raise ValueError("trajectory: noise is not supported for delay systems, got "
-                             f"noise={noise!r}")
-        from ._delay import integrate_delay  # _delay imports this module
-
-        y0 = check_state("trajectory", system, y0)
-        span = system.period * n / pts_per_period if resample else system.dt * (n - 1)
-        t0 = transient * system.period
-        out = integrate_delay(system, y0, np.linspace(t0, t0 + span, n), throw=throw)
-    else:
-        raise TypeError(f"trajectory: system must be an AbstractFlow, AbstractMap or "
-                        f"AbstractDelay, got {type(system).__name__}")
-    if standardize:
-        ys = out.ys
-        ys = (ys - ys.mean(axis=0)) / ys.std(axis=0)
-        out = eqx.tree_at(lambda tr: tr.ys, out, ys)
-    return out
-
-
-@eqx.filter_jit
-def _iterate_noisy(system, y0, kicks):
-    def body(y, kick):
-        y_next = system.step(y) + kick
-        return y_next, y_next
-
-    _, ys = jax.lax.scan(body, y0, kicks)
     return jnp.concatenate([y0[None], ys])

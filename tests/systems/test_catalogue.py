@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlab.systems import AbstractFlow, AbstractMap, flows, get, maps, names
+from jaxlab.systems import AbstractFlow, AbstractMap, flows, get, kind_of, maps, names
 
 with warnings.catch_warnings():  # dysts warns that numba is absent
     warnings.simplefilter("ignore")
@@ -109,14 +109,23 @@ def test_namespaces_and_lookup(user_errors):
     assert flows.Lorenz is get("Lorenz").__class__
     assert maps.Duffing is get("Duffing", kind="map").__class__
     assert get("Duffing").__class__ is flows.Duffing  # the flow wins without a kind
-    with pytest.raises(ValueError, match="did you mean Lorenz"):
+    with pytest.raises(ValueError, match=r"get: name must be a name from jaxlab.systems.names"
+                                         r"\(\), got 'Lorentz' \(did you mean Lorenz"):
         get("Lorentz")
-    with pytest.raises(ValueError, match="unknown system 'Lorenz' of kind 'map'"):
+    with pytest.raises(ValueError, match=r"names\('map'\), got 'Lorenz'"):
         get("Lorenz", kind="map")
-    with pytest.raises(ValueError, match=r"has no parameter\(s\) \['r'\]"):
+    with pytest.raises(ValueError, match=r"get: params must be parameters of Lorenz, "
+                                         r"\['beta', 'rho', 'sigma'\], got \['r'\]"):
         get("Lorenz", r=1.0)
-    with pytest.raises(ValueError, match="kind must be None or one of"):
+    with pytest.raises(ValueError, match="names: kind must be one of None, 'flow', 'delay', "
+                                         "'map', got 'delay-ish'"):
         names("delay-ish")
+    with pytest.raises(TypeError, match="get: name must be a system name"):
+        get(3)
+    assert [kind_of(n) for n in ("Lorenz", "Duffing", "MackeyGlass", "Henon")] == [
+        "flow", "flow", "delay", "map"]
+    with pytest.raises(ValueError, match="kind_of: name must be a name from "):
+        kind_of("Lorentz")
 
 
 def test_parameters_are_differentiable_and_vmappable():

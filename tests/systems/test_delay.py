@@ -14,6 +14,7 @@ import pytest
 from jaxtyping import ArrayLike
 from scipy.special import lambertw
 
+from jaxlab import RESULTS
 from jaxlab.systems import (
     AbstractDelay,
     IkedaDelay,
@@ -23,7 +24,6 @@ from jaxlab.systems import (
     ScrollDelay,
     SprottDelay,
     VossDelay,
-    delay_lyapunov_spectrum,
     integrate_delay,
     lyapunov_spectrum,
 )
@@ -217,7 +217,7 @@ def test_mackey_glass_is_chaotic(float64):
     # 0.0047-0.0054, RK4 h = 0.25 and Heun h = 0.05 agree). One trajectory of T = 8500 at
     # h = 0.5 fluctuates by ~±0.0008; the band below is about twice that.
     system = MackeyGlass(tau=17.0)
-    res = delay_lyapunov_spectrum(system, jnp.array([0.9]), num_intervals=250, interval=34.0,
+    res = lyapunov_spectrum(system, jnp.array([0.9]), num_intervals=250, interval=34.0,
                                   transient=500.0, dt=0.5)
     assert bool(res.converged) and res.exponents.dtype == jnp.float64
     assert res.exponents.shape == (1,) and res.running.shape == (250, 1)
@@ -241,16 +241,17 @@ def test_linear_delay_exponents_are_characteristic_roots(float64):
     b, c = -1.0, 0.5
     real, pair = characteristic_roots(b, c, 1.0, [0, 1])
     assert abs(real.imag) < 1e-12 and pair.imag > 1
-    res = delay_lyapunov_spectrum(LinearDelay(b=b, c=c), jnp.array([1.0]), num_exponents=3,
+    res = lyapunov_spectrum(LinearDelay(b=b, c=c), jnp.array([1.0]), num_exponents=3,
                                   num_intervals=400, interval=0.5, transient=0.0)
     sums, times = np.asarray(res.running * res.times[:, None]), np.asarray(res.times)
     rate = (sums[-1] - sums[99]) / (times[-1] - times[99])
     np.testing.assert_allclose(rate[0], real.real, rtol=1e-6)
     # A complex pair rotates in its plane: only the sum of its two exponents settles fast.
     np.testing.assert_allclose(rate[1] + rate[2], 2 * pair.real, rtol=2e-3)
-    # lyapunov_spectrum dispatches delay systems here (step: the system's dt hint).
+    # the default step is the system's dt hint, the default scheme RK4
     same = lyapunov_spectrum(LinearDelay(b=b, c=c), jnp.array([1.0]), num_exponents=3,
-                             num_intervals=400, interval=0.5, transient=0.0)
+                             num_intervals=400, interval=0.5, transient=0.0,
+                             dt=LinearDelay.dt, method="rk4")
     np.testing.assert_allclose(np.asarray(same.running), np.asarray(res.running), rtol=1e-12)
 
 
@@ -260,7 +261,7 @@ def test_mackey_glass_fixed_point_exponents(float64):
     # (2 − n)/4 = −2: the exponents are the real parts of the roots of
     # λ = −0.1 − 0.4 e^{−17λ}, the pairs 0.0413 ± 0.139i and −0.0109 ± 0.473i.
     lead, second = characteristic_roots(-0.1, -0.4, 17.0, [0, 1])
-    res = delay_lyapunov_spectrum(MackeyGlass(tau=17.0), jnp.array([1.0]), num_exponents=4,
+    res = lyapunov_spectrum(MackeyGlass(tau=17.0), jnp.array([1.0]), num_exponents=4,
                                   num_intervals=300, interval=17.0, transient=0.0, dt=0.5)
     sums, times = np.asarray(res.running * res.times[:, None]), np.asarray(res.times)
     rate = (sums[-1] - sums[49]) / (times[-1] - times[49])
@@ -286,7 +287,7 @@ def test_float32_by_default():
     system = MackeyGlass(tau=17.0)
     traj = integrate_delay(system, system.initial_state(), np.linspace(0.0, 50.0, 26), dt=0.5)
     assert traj.ys.dtype == jnp.float32
-    res = delay_lyapunov_spectrum(system, num_intervals=5, interval=17.0, transient=0.0, dt=0.5)
+    res = lyapunov_spectrum(system, num_intervals=5, interval=17.0, transient=0.0, dt=0.5)
     assert res.exponents.dtype == jnp.float32 and res.final_state.shape == (1,)
 
 
@@ -303,7 +304,7 @@ def test_vmap_over_initial_conditions_and_parameters():
     one = integrate_delay(MackeyGlass(beta=0.25, tau=17.0), jnp.array([0.9]), ts, dt=0.5).ys
     np.testing.assert_allclose(by_beta[1], one, rtol=1e-6, atol=1e-6)
     assert not np.allclose(by_beta[0], by_beta[1])
-    lam = jax.vmap(lambda y0: delay_lyapunov_spectrum(
+    lam = jax.vmap(lambda y0: lyapunov_spectrum(
         system, y0, num_intervals=5, interval=17.0, transient=0.0, dt=0.5).exponents)(y0s)
     assert lam.shape == (4, 1) and bool(jnp.all(jnp.isfinite(lam)))
 
@@ -311,13 +312,13 @@ def test_vmap_over_initial_conditions_and_parameters():
 def test_compiles_once_per_shape(caplog):
     system, ts = MackeyGlass(tau=17.0), np.linspace(0.0, 50.0, 26)
     integrate_delay(system, jnp.array([0.9]), ts, dt=0.5)
-    delay_lyapunov_spectrum(system, jnp.array([0.9]), num_intervals=5, interval=17.0,
+    lyapunov_spectrum(system, jnp.array([0.9]), num_intervals=5, interval=17.0,
                             transient=0.0, dt=0.5)
     with jax.log_compiles(), caplog.at_level("WARNING", logger="jax"):
         # New initial state, new parameters, shifted save times with the same step count.
         integrate_delay(MackeyGlass(beta=0.21, tau=17.0), jnp.array([0.7]), ts, dt=0.5)
         integrate_delay(system, jnp.array([0.7]), np.linspace(0.1, 50.0, 26), dt=0.5)
-        delay_lyapunov_spectrum(MackeyGlass(gamma=0.11, tau=17.0), jnp.array([0.8]),
+        lyapunov_spectrum(MackeyGlass(gamma=0.11, tau=17.0), jnp.array([0.8]),
                                 num_intervals=5, interval=17.0, transient=0.0, dt=0.5)
     compiled = [r.getMessage() for r in caplog.records if "_delay" in r.getMessage()]
     assert not compiled, compiled
@@ -330,14 +331,14 @@ def test_non_finite_state_is_reported():
     blowup = LinearDelay(b=100.0, c=0.0)     # e^{100 t} overflows before t = 10
     ts = np.array([0.0, 10.0])
     traj = integrate_delay(blowup, jnp.array([1.0]), ts, throw=False)
-    assert not bool(traj.converged)
-    with pytest.raises(Exception, match="state became non-finite"):
+    assert not bool(traj.converged) and traj.status == RESULTS.nonfinite
+    with pytest.raises(Exception, match="integrate_delay: Nonfinite"):
         integrate_delay(blowup, jnp.array([1.0]), ts, throw=True)
-    res = delay_lyapunov_spectrum(blowup, jnp.array([1.0]), num_intervals=40, interval=0.5,
-                                  transient=0.0, throw=False)
-    assert not bool(res.converged)
-    with pytest.raises(Exception, match="became non-finite"):
-        delay_lyapunov_spectrum(blowup, jnp.array([1.0]), num_intervals=40, interval=0.5,
+    res = lyapunov_spectrum(blowup, jnp.array([1.0]), num_intervals=40, interval=0.5,
+                            transient=0.0, throw=False)
+    assert not bool(res.converged) and res.status == RESULTS.nonfinite
+    with pytest.raises(Exception, match="lyapunov_spectrum: Nonfinite"):
+        lyapunov_spectrum(blowup, jnp.array([1.0]), num_intervals=40, interval=0.5,
                                 transient=0.0)
 
 
@@ -345,19 +346,23 @@ def test_non_finite_state_is_reported():
     ("args", "kwargs", "error", "message"),
     [
         ((Lorenz(), jnp.zeros(3), [1.0]), {}, TypeError,
-         "system must be an AbstractDelay .*got Lorenz"),
+         "integrate_delay: system must be an AbstractDelay .*got a Lorenz"),
         ((MackeyGlass(), jnp.zeros(2), [1.0]), {}, ValueError,
-         r"y0 must have shape \(1,\) for MackeyGlass, got shape \(2,\)"),
+         r"y0 must be of shape \(1,\) for MackeyGlass, got shape \(2,\)"),
         ((MackeyGlass(), jnp.ones(1), [[1.0]]), {}, ValueError,
          r"ts must be a 1-D array of at least 1 time, got shape \(1, 1\)"),
         ((MackeyGlass(), jnp.ones(1), [-1.0, 1.0]), {}, ValueError,
          r"start at or after 0 .*got ts\[0\] = -1.0"),
         ((MackeyGlass(), jnp.ones(1), [2.0, 1.0]), {}, ValueError,
-         "ts must be strictly increasing"),
+         r"ts must be strictly increasing, got ts\[0\] = 2.0 followed by 1.0"),
         ((MackeyGlass(), jnp.ones(1), [1.0]), {"dt": 0.0}, ValueError,
-         "dt must be a positive number, got 0.0"),
+         "dt must be a positive finite number, got 0.0"),
+        ((MackeyGlass(), jnp.ones(1), [1.0]), {"dt": "small"}, TypeError,
+         "dt must be a positive finite number, got 'small'"),
         ((MackeyGlass(), jnp.ones(1), [1.0]), {"method": "rk45"}, ValueError,
-         r"method must be one of \['euler', 'heun', 'rk3', 'rk4'\], got 'rk45'"),
+         r"method must be one of 'euler', 'heun', 'rk3', 'rk4', got 'rk45'"),
+        ((MackeyGlass(), jnp.ones(1), ["a"]), {}, TypeError,
+         r"ts must be a real array"),
     ],
 )
 def test_integrate_bad_input(args, kwargs, error, message, user_errors):
@@ -369,30 +374,34 @@ def test_traced_ts_and_tau_are_rejected(user_errors):
     with pytest.raises(ValueError, match="ts must be concrete, not traced"):
         jax.jit(lambda ts: integrate_delay(MackeyGlass(), jnp.ones(1), ts).ys)(
             jnp.array([1.0, 2.0]))
-    with pytest.raises(ValueError, match=r"tau must be a positive finite Python number.*-1"):
+    with pytest.raises(ValueError, match=r"AbstractDelay: tau must be a positive finite "
+                                         r"Python number.*got -1"):
         MackeyGlass(tau=-1.0)
-    with pytest.raises(ValueError, match="cannot be traced, vmapped or differentiated"):
+    with pytest.raises(TypeError, match="cannot be traced, vmapped or differentiated"):
         jax.vmap(lambda tau: MackeyGlass(tau=tau).beta)(jnp.array([16.0, 17.0]))
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"num_exponents": 0}, r"num_exponents must be an int in 1..35 .*got 0"),
-        ({"num_exponents": 36}, r"num_exponents must be an int in 1..35 .*got 36"),
+        ({"num_exponents": 0}, r"num_exponents must be an int in 1..35, got 0"),
+        ({"num_exponents": 36}, r"num_exponents must be an int in 1..35, got 36"),
         ({"num_intervals": 0}, "num_intervals must be a positive int, got 0"),
-        ({"interval": -1.0}, "interval must be a positive number, got -1.0"),
-        ({"transient": -2.0}, "transient must be a non-negative number, got -2.0"),
-        ({"y0": jnp.zeros(3)}, r"y0 must have shape \(1,\)"),
+        ({"interval": -1.0}, "interval must be a positive finite number, got -1.0"),
+        ({"transient": -2.0}, "transient must be a non-negative finite number, got -2.0"),
+        ({"y0": jnp.zeros(3)}, r"y0 must be of shape \(1,\)"),
     ],
 )
 def test_lyapunov_bad_input(kwargs, message, user_errors):
     with pytest.raises(ValueError, match=message):
-        delay_lyapunov_spectrum(MackeyGlass(tau=17.0), dt=0.5, **kwargs)
+        lyapunov_spectrum(MackeyGlass(tau=17.0), dt=0.5, **kwargs)
 
 
-def test_lyapunov_dispatch_rejects_ode_options(user_errors):
-    with pytest.raises(ValueError, match=r"rtol, solver do\(es\) not apply to delay systems"):
-        lyapunov_spectrum(MackeyGlass(), rtol=1e-6, solver=object())
-    with pytest.raises(TypeError, match="system must be an AbstractDelay"):
-        delay_lyapunov_spectrum(Lorenz())
+def test_lyapunov_rejects_ode_options(user_errors):
+    import diffrax
+
+    with pytest.raises(ValueError, match=r"lyapunov_spectrum: rtol and solver must be None "
+                                         r"for delay systems"):
+        lyapunov_spectrum(MackeyGlass(), rtol=1e-6, solver=diffrax.Tsit5())
+    with pytest.raises(ValueError, match=r"method must be one of 'euler', 'heun', 'rk3', 'rk4'"):
+        lyapunov_spectrum(MackeyGlass(), method="rk45")

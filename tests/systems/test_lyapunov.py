@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxlab import RESULTS
 from jaxlab.systems import (
     Henon,
     Logistic,
@@ -144,7 +145,8 @@ def test_compiles_once_per_shape(caplog):
 def test_solver_failure_is_reported():
     res = lyapunov_spectrum(Lorenz(), num_intervals=5, interval=0.3, max_steps=2, throw=False)
     assert not bool(res.converged)
-    with pytest.raises(Exception, match="ODE solver failed"):
+    assert res.status == RESULTS.max_steps_reached  # diffrax's reason, promoted
+    with pytest.raises(Exception, match="lyapunov_spectrum: The maximum number of solver"):
         lyapunov_spectrum(Lorenz(), num_intervals=5, interval=0.3, max_steps=2, throw=True)
 
 
@@ -154,7 +156,7 @@ def test_collapsed_tangent_vector_is_reported(float64):
     # third exponent is wrong (the trace identity fails by far).
     kwargs = {"num_intervals": 20, "interval": 5.0, "transient": 5.0}
     res = lyapunov_spectrum(Lorenz(), throw=False, **kwargs)
-    assert not bool(res.converged)
+    assert not bool(res.converged) and res.status == RESULTS.tangent_collapsed
     assert abs(float(res.exponents.sum()) + 13.6667) > 1.0
     with pytest.raises(Exception, match="tangent vector collapsed"):
         lyapunov_spectrum(Lorenz(), **kwargs)
@@ -177,28 +179,45 @@ def test_implicit_solver_matches_explicit(float64):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"y0": jnp.zeros(2)}, r"y0 must have shape \(3,\).*got shape \(2,\)"),
-        ({"num_exponents": 4}, r"num_exponents must be an int in 1..3, got 4"),
-        ({"num_intervals": 0}, r"num_intervals must be a positive int, got 0"),
-        ({"interval": -1.0}, r"interval must be a positive number, got -1.0"),
-        ({"transient": -2.0}, r"transient must be a non-negative number"),
+        ({"y0": jnp.zeros(2)}, ValueError, r"y0 must be of shape \(3,\).*got shape \(2,\)"),
+        ({"num_exponents": 4}, ValueError, r"num_exponents must be an int in 1..3, got 4"),
+        ({"num_exponents": 2.0}, TypeError, r"num_exponents must be an int in 1..3, got 2.0"),
+        ({"num_intervals": 0}, ValueError, r"num_intervals must be a positive int, got 0"),
+        ({"interval": -1.0}, ValueError, r"interval must be a positive finite number, got -1.0"),
+        ({"transient": -2.0}, ValueError, r"transient must be a non-negative finite number"),
+        ({"dt": 0.1}, ValueError, r"dt must be None for flows .*got dt=0.1"),
+        ({"throw": "yes"}, TypeError, r"throw must be a bool, got 'yes'"),
     ],
 )
-def test_bad_input(kwargs, message, user_errors):
-    with pytest.raises(ValueError, match=message):
+def test_bad_input(kwargs, error, message, user_errors):
+    with pytest.raises(error, match=message):
         lyapunov_spectrum(Lorenz(), **kwargs)
 
 
 def test_bad_system(user_errors):
-    with pytest.raises(TypeError, match="AbstractFlow, AbstractMap or AbstractDelay, got str"):
+    with pytest.raises(TypeError, match="lyapunov_spectrum: system must be an AbstractFlow, "
+                                        "AbstractMap or AbstractDelay, got a str"):
         lyapunov_spectrum("Lorenz")
 
 
-def test_map_interval_must_be_int(user_errors):
-    with pytest.raises(ValueError, match=r"interval must be a positive int, got 0\.5"):
+def test_map_options(user_errors):
+    with pytest.raises(TypeError, match=r"interval must be a positive int, got 0\.5"):
         lyapunov_spectrum(Henon(), interval=0.5)
+    with pytest.raises(ValueError, match=r"rtol must be None for maps \(nothing is "
+                                         r"integrated\), got rtol=1e-06"):
+        lyapunov_spectrum(Henon(), rtol=1e-6)
+
+
+def test_map_nonfinite_orbit_is_reported(float64):
+    # The logistic map at r = 5 sends x = 0.5 to 1.25 and then to −∞: the exponent is not
+    # finite, and that is the status (not a silent NaN).
+    res = lyapunov_spectrum(Logistic(r=5.0), jnp.array([0.5]), num_intervals=50, transient=0,
+                            throw=False)
+    assert res.status == RESULTS.nonfinite and not bool(res.converged)
+    with pytest.raises(Exception, match="lyapunov_spectrum: Nonfinite"):
+        lyapunov_spectrum(Logistic(r=5.0), jnp.array([0.5]), num_intervals=50, transient=0)
 
 
 @pytest.mark.parametrize(
@@ -221,5 +240,8 @@ def test_kaplan_yorke_closed_form(spectrum, expected, float64):
 def test_kaplan_yorke_jit_and_bad_input(user_errors):
     f = jax.jit(kaplan_yorke_dimension)
     np.testing.assert_allclose(float(f(jnp.array([0.5, -1.0]))), 1.5, rtol=1e-6)
-    with pytest.raises(ValueError, match=r"non-empty 1-D array, got shape \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"kaplan_yorke_dimension: exponents must be a "
+                                         r"non-empty 1-D array, got shape \(2, 2\)"):
         kaplan_yorke_dimension(jnp.zeros((2, 2)))
+    with pytest.raises(TypeError, match="exponents must be a real array"):
+        kaplan_yorke_dimension(jnp.zeros(2, bool))

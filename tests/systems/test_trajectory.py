@@ -48,7 +48,7 @@ def test_additive_noise_has_the_ou_stationary_variance(float64):
     # 32 independent paths of 200 time units; the sample variance of y over the last 100
     # (long after relaxation, τ = 1/θ = 0.5) estimates σ²/(2θ) = 0.0625 with a relative
     # standard error of ≈ sqrt(2 τ / T_total) = sqrt(2·0.5 / (32·100)) ≈ 1.8%; 6% is 3.4 of
-    # them. Heun's bias at θ·dt = 0.02 is O(1e-4), negligible.
+    # them. Heun's bias at θ·dt = 0.02 is O(1e-4), negligible. (simulate_sde underneath.)
     sigma, theta = 0.5, 2.0
     keys = jax.random.split(jax.random.key(0), 32)
     paths = jax.vmap(lambda k: trajectory(OrnsteinUhlenbeck(theta=theta), 2000,
@@ -81,15 +81,30 @@ def test_delay_systems_resample_by_period(float64):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"n": 1}, r"n must be an int ≥ 2, got 1"),
-        ({"n": 10, "pts_per_period": 0}, "pts_per_period must be a positive int"),
-        ({"n": 10, "noise": -1.0}, r"noise must be ≥ 0, got -1\.0"),
-        ({"n": 10, "noise": 0.1}, "noise > 0 needs a PRNG key"),
-        ({"n": 10, "transient": -1.0}, "transient must be ≥ 0"),
+        ({"n": 1}, ValueError, r"trajectory: n must be an int >= 2, got 1"),
+        ({"n": 2.5}, TypeError, r"trajectory: n must be an int >= 2, got 2\.5"),
+        ({"n": 10, "pts_per_period": 0}, ValueError, "pts_per_period must be a positive int"),
+        ({"n": 10, "noise": -1.0}, ValueError,
+         r"noise must be a non-negative finite number, got -1\.0"),
+        ({"n": 10, "noise": 0.1}, TypeError, r"key must be a PRNG key .*got None"),
+        ({"n": 10, "transient": -1.0}, ValueError,
+         "transient must be a non-negative finite number"),
+        ({"n": 10, "system": Henon(), "transient": 1.5}, ValueError,
+         r"transient must be a whole number of iterations for a map, got 1\.5"),
+        ({"n": 10, "system": "Lorenz"}, TypeError,
+         "system must be an AbstractFlow, AbstractMap or AbstractDelay, got a str"),
     ],
 )
-def test_bad_inputs(kwargs, message, user_errors):
-    with pytest.raises(ValueError, match=message):
-        trajectory(Lorenz(), **kwargs)
+def test_bad_inputs(kwargs, error, message, user_errors):
+    system = kwargs.pop("system", Lorenz())
+    with pytest.raises(error, match=message):
+        trajectory(system, **kwargs)
+
+
+def test_delay_systems_take_no_noise(user_errors):
+    from jaxlab.systems import MackeyGlass
+
+    with pytest.raises(ValueError, match=r"noise must be 0 for a delay system, got 0\.1"):
+        trajectory(MackeyGlass(), 10, noise=0.1, key=jax.random.key(0))
