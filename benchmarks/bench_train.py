@@ -32,14 +32,14 @@ def regression_problem(n=1024, d=8):
     return eqx.nn.MLP(d, 1, 64, 2, key=mkey), {"x": x, "y": y}
 
 
-def mse(model, batch, key):
-    del key
+def mse(model, batch, *, key):
+    del key  # fit passes the loss key by keyword; this loss is deterministic
     return jnp.mean((jax.vmap(model)(batch["x"]) - batch["y"]) ** 2)
 
 
 @eqx.filter_jit
 def hand_step(model, opt_state, batch, optimizer):
-    loss, grads = eqx.filter_value_and_grad(mse)(model, batch, None)
+    loss, grads = eqx.filter_value_and_grad(mse)(model, batch, key=None)
     updates, opt_state = optimizer.update(grads, opt_state, eqx.filter(model, eqx.is_array))
     return eqx.apply_updates(model, updates), opt_state, loss
 
@@ -115,6 +115,6 @@ def test_fit_vs_hand_loop(benchmark, batch_size):
         for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(hand), strict=True):
             assert jnp.allclose(a, b, rtol=1e-4, atol=1e-5)
     else:  # different shuffles: both must have trained to a similar full-data loss
-        full = lambda params: float(mse(eqx.combine(params, model), data, None))
-        assert full(out) < 0.5 * float(mse(model, data, None))
+        full = lambda params: float(mse(eqx.combine(params, model), data, key=None))
+        assert full(out) < 0.5 * float(mse(model, data, key=None))
         assert 0.5 < full(out) / full(hand) < 2.0
