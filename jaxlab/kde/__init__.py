@@ -48,5 +48,6 @@ from ._oracles import gaussian_kde_log_mean as gaussian_kde_log_mean
 from ._oracles import gaussian_kde_relative_variance as gaussian_kde_relative_variance
 from ._regime import BandwidthRegime as BandwidthRegime
 from ._regime import regime as regime
+from ._sampled_sums import CrossEntropyOptimum as CrossEntropyOptimum
 from ._sampled_sums import SampledKernelSums as SampledKernelSums
 from ._sampled_sums import sampled_kernel_sums as sampled_kernel_sums

@@ -75,6 +75,43 @@ def test_blocks_jit_vmap_and_float32():
     np.testing.assert_allclose(np.asarray(blocked.log_ratio[2]), 0.0, atol=1e-3)
 
 
+def _sums_with_a_minimum(m, noise, seed=0):
+    """A SampledKernelSums whose cross-entropy is 3 (ln h − 0.1)² plus query noise."""
+    hs, d = np.geomspace(0.5, 2.0, 9), 10
+    exact = 0.5 * np.log(2 * np.pi * (1 + hs**2)) + 0.5 / (1 + hs**2)
+    rng = np.random.default_rng(seed)
+    log_ratio = (d * (exact - 3 * (np.log(hs) - 0.1) ** 2))[:, None] + noise * rng.normal(
+        size=(9, m))
+    ones = jnp.ones((9, m))
+    return SampledKernelSums(bandwidths=jnp.asarray(hs), log_ratio=jnp.asarray(log_ratio),
+                             largest_fraction=ones, participation_ratio=ones, dimension=d)
+
+
+def test_optimal_bandwidth_against_a_numpy_bootstrap(float64):
+    key = jax.random.key(4)
+    sums = _sums_with_a_minimum(m=50, noise=2.0)
+    opt = sums.optimal_bandwidth(key=key, num_resamples=40)
+    assert opt.bandwidth.dtype == jnp.float64 and not bool(opt.at_edge)
+    # the same resamples, each curve's vertex by np.polyfit in ln h
+    index = np.asarray(jax.random.randint(key, (40, 50), 0, 50))
+    hs, lr, d = np.asarray(sums.bandwidths), np.asarray(sums.log_ratio), 10
+    exact = 0.5 * np.log(2 * np.pi * (1 + hs**2)) + 0.5 / (1 + hs**2)
+
+    def vertex(curve):
+        i = int(np.argmin(curve))
+        a, b, _ = np.polyfit(np.log(hs[i - 1:i + 2]), curve[i - 1:i + 2], 2)
+        return np.exp(np.clip(-b / (2 * a), np.log(hs[i - 1]), np.log(hs[i + 1])))
+
+    assert float(opt.bandwidth) == pytest.approx(vertex(exact - lr.mean(1) / d), rel=1e-10)
+    boot = [vertex(exact - lr[:, rows].mean(1) / d) for rows in index]
+    assert float(opt.standard_error) == pytest.approx(np.std(boot, ddof=1), rel=1e-8)
+    # without noise every resample is the same curve: h* = e^{0.1} up to the parabola through
+    # exact samples of a parabola, and no spread
+    exact_opt = _sums_with_a_minimum(m=5, noise=0.0).optimal_bandwidth(key=key)
+    assert float(exact_opt.bandwidth) == pytest.approx(math.exp(0.1), rel=1e-10)
+    assert float(exact_opt.standard_error) < 1e-12
+
+
 def test_bad_input(user_errors):
     x, hs, key = jnp.ones((3, 2)), jnp.array([1.0]), jax.random.key(0)
     with pytest.raises(ValueError, match=r"sampled_kernel_sums: x must be an array with 2 "
@@ -94,3 +131,10 @@ def test_bad_input(user_errors):
         sampled_kernel_sums(x, hs, n=3, key=key, query_block=1.5)
     with pytest.raises(TypeError, match=r"sampled_kernel_sums: key must be a PRNG key"):
         sampled_kernel_sums(x, hs, n=3, key=3)
+    sums = _sums_with_a_minimum(m=5, noise=1.0)
+    with pytest.raises(TypeError, match=r"SampledKernelSums.optimal_bandwidth: key must be a "
+                                        r"PRNG key"):
+        sums.optimal_bandwidth(key=None)
+    with pytest.raises(ValueError, match=r"SampledKernelSums.optimal_bandwidth: num_resamples "
+                                         r"must be an int >= 2, got 1"):
+        sums.optimal_bandwidth(key=key, num_resamples=1)
