@@ -32,37 +32,6 @@ def mask_value(dtype) -> float:
     return -0.7 * float(jnp.finfo(dtype).max)
 
 
-def _check_shapes(q, k, v, mask, bias):
-    """Static shape and mask checks; returns (batch, Lq, Lk, heads, kv_heads, head_dim)."""
-    name = "attention"
-    if jnp.ndim(q) != 4:
-        raise ValueError(f"{name}: q must have shape (batch, L, heads, head_dim), got "
-                         f"{shape_str(q)}")
-    batch, lq, heads, head_dim = jnp.shape(q)
-    kshape = jnp.shape(k)
-    if (len(kshape) != 4 or kshape[0] != batch or kshape[3] != head_dim or kshape[2] == 0
-            or heads % kshape[2] != 0):
-        raise ValueError(f"{name}: k must have shape (batch, Lk, kv_heads, head_dim) = "
-                         f"({batch}, Lk, kv_heads, {head_dim}) with kv_heads dividing heads = "
-                         f"{heads}, got {shape_str(k)}")
-    if jnp.shape(v) != kshape:
-        raise ValueError(f"{name}: v must have the shape of k, {tuple(kshape)}, got "
-                         f"{shape_str(v)}")
-    lk, kv_heads = kshape[1], kshape[2]
-    full = (batch, heads, lq, lk)
-    for arg, value in [("mask", mask), ("bias", bias)]:
-        if value is None:
-            continue
-        shape = jnp.shape(value)
-        if len(shape) != 4 or any(s not in (1, f) for s, f in zip(shape, full, strict=True)):
-            raise ValueError(f"{name}: {arg} must have a 4-d shape broadcastable to "
-                             f"(batch, heads, Lq, Lk) = {full}, got {shape_str(value)}")
-    if mask is not None and jnp.result_type(mask) != jnp.bool_:
-        raise TypeError(f"{name}: mask must be boolean (True = attend; pass additive masks as "
-                        f"bias), got dtype {jnp.result_type(mask)}")
-    return batch, lq, lk, heads, kv_heads, head_dim
-
-
 def attention(
     q: Real[ArrayLike, "batch Lq heads head_dim"],
     k: Real[ArrayLike, "batch Lk kv_heads head_dim"],
@@ -119,6 +88,37 @@ def attention(
     scale = float(1.0 / np.sqrt(head_dim) if scale is None else scale)
     return _attention_jit(x["q"], x["k"], x["v"], mask, x["bias"], impl=impl, causal=causal,
                           scale=scale)
+
+
+def _check_shapes(q, k, v, mask, bias):
+    """Static shape and mask checks; returns (batch, Lq, Lk, heads, kv_heads, head_dim)."""
+    name = "attention"
+    if mask is not None and jnp.result_type(mask) != jnp.bool_:
+        raise TypeError(f"{name}: mask must be boolean (True = attend; pass additive masks as "
+                        f"bias), got dtype {jnp.result_type(mask)}")
+    if jnp.ndim(q) != 4:
+        raise ValueError(f"{name}: q must have shape (batch, L, heads, head_dim), got "
+                         f"{shape_str(q)}")
+    batch, lq, heads, head_dim = jnp.shape(q)
+    kshape = jnp.shape(k)
+    if (len(kshape) != 4 or kshape[0] != batch or kshape[3] != head_dim or kshape[2] == 0
+            or heads % kshape[2] != 0):
+        raise ValueError(f"{name}: k must have shape (batch, Lk, kv_heads, head_dim) = "
+                         f"({batch}, Lk, kv_heads, {head_dim}) with kv_heads dividing heads = "
+                         f"{heads}, got {shape_str(k)}")
+    if jnp.shape(v) != kshape:
+        raise ValueError(f"{name}: v must have the shape of k, {tuple(kshape)}, got "
+                         f"{shape_str(v)}")
+    lk, kv_heads = kshape[1], kshape[2]
+    full = (batch, heads, lq, lk)
+    for arg, value in [("mask", mask), ("bias", bias)]:
+        if value is None:
+            continue
+        shape = jnp.shape(value)
+        if len(shape) != 4 or any(s not in (1, f) for s, f in zip(shape, full, strict=True)):
+            raise ValueError(f"{name}: {arg} must have a 4-d shape broadcastable to "
+                             f"(batch, heads, Lq, Lk) = {full}, got {shape_str(value)}")
+    return batch, lq, lk, heads, kv_heads, head_dim
 
 
 @functools.partial(jax.jit, static_argnames=("impl", "causal", "scale"))
