@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from KDEpy import FFTKDE
 
-from jaxlab.kde._binned import fft_kde
+from jaxlab.kde import fft_kde
 
 from ._timing import best_of, compile_time, record
 
