@@ -1,10 +1,15 @@
+"""Delay embedding: delay vectors, the lag (autocorrelation, mutual information) and the
+embedding dimension (Cao's method, false nearest neighbours)."""
+
 import math
-import numbers
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, Real
+
+from .._core.autocorrelation import lagged_products
+from .._core.checks import as_float_array, check_choice, check_int, check_number, message, shape_str
 
 # ---------------------------------------------------------------------------------------------
 # Result objects
@@ -80,28 +85,24 @@ class FNNResult(eqx.Module):
 
 
 def _as_series(fn: str, x, *, multichannel: bool = False) -> Array:
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
+    x = as_float_array(fn, "x", x)
     if multichannel:
         if x.ndim not in (1, 2) or (x.ndim == 2 and x.shape[1] == 0):
-            raise ValueError(f"{fn}: x must be a series of shape (n,) or (n, c) with c ≥ 1, "
-                             f"got shape {x.shape}")
+            raise ValueError(message(fn, "x", "a series of shape (n,) or (n, c) with c ≥ 1",
+                                     f"shape {shape_str(x)}"))
     elif x.ndim != 1:
-        raise ValueError(f"{fn}: x must be a 1-D series of shape (n,), got shape {x.shape}")
+        raise ValueError(message(fn, "x", "a 1-D series of shape (n,)", f"shape {shape_str(x)}"))
     return x
-
-
-def _check_int(fn: str, name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{fn}: {name} must be an int ≥ {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_length(fn: str, n: int, needed: int, why: str):
     if n < needed:
-        raise ValueError(f"{fn}: x is too short: {why} needs at least {needed} samples, "
-                         f"got {n}")
+        raise ValueError(message(fn, "x", f"long enough: {why} needs at least {needed} "
+                                 "samples", f"{n} samples"))
+
+
+def _check_max_lag(fn: str, max_lag, n: int, minimum: int) -> int:
+    return check_int(fn, "max_lag", max_lag, minimum=minimum, maximum=n - 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def _check_length(fn: str, n: int, needed: int, why: str):
 # ---------------------------------------------------------------------------------------------
 
 
-def delay_embed(x: Float[ArrayLike, " n *c"], lag: int, dim: int) -> Float[Array, "m e"]:
+def delay_embed(x: Real[ArrayLike, " n *c"], lag: int, dim: int) -> Float[Array, "m e"]:
     """Delay vectors of a series: row i is (x_i, x_{i+lag}, …, x_{i+(dim−1)·lag}).
 
     For a multichannel series of shape `(n, c)` the channels of one time stay together: row i
@@ -125,15 +126,16 @@ def delay_embed(x: Float[ArrayLike, " n *c"], lag: int, dim: int) -> Float[Array
     **Returns:** the delay vectors, shape `(n − (dim − 1)·lag, dim)` for a 1-D series and
     `(n − (dim − 1)·lag, dim·c)` for a multichannel one, in the dtype of `x`.
 
-    **Raises:** `ValueError` if `x` is not of shape `(n,)` or `(n, c)`, if `lag` or `dim`
-    is not an int ≥ 1, or if n < (dim − 1)·lag + 1 (no delay vector fits).
+    **Raises:** `TypeError` for a non-real `x` or a non-int `lag` or `dim`; `ValueError` if
+    `x` is not of shape `(n,)` or `(n, c)`, if `lag` or `dim` is below 1, or if
+    n < (dim − 1)·lag + 1 (no delay vector fits).
 
     **References:** Takens (1981), *Detecting strange attractors in turbulence*, Lecture
     Notes in Mathematics 898, 366-381.
     """
     x = _as_series("delay_embed", x, multichannel=True)
-    lag = _check_int("delay_embed", "lag", lag, 1)
-    dim = _check_int("delay_embed", "dim", dim, 1)
+    lag = check_int("delay_embed", "lag", lag, minimum=1)
+    dim = check_int("delay_embed", "dim", dim, minimum=1)
     _check_length("delay_embed", x.shape[0], (dim - 1) * lag + 1,
                   f"dim={dim} with lag={lag}")
     return _delay_embed(x, lag, dim)
@@ -152,7 +154,7 @@ def _delay_embed(x, lag, dim):
 # ---------------------------------------------------------------------------------------------
 
 
-def autocorrelation(x: Float[ArrayLike, " n"], max_lag: int) -> Float[Array, " L"]:
+def autocorrelation(x: Real[ArrayLike, " n"], max_lag: int) -> Float[Array, " L"]:
     """The normalised sample autocorrelation function, computed by FFT.
 
     r(k) = Σ_{t=0}^{n−1−k} (x_t − x̄)(x_{t+k} − x̄) / Σ_{t=0}^{n−1} (x_t − x̄)², the usual
@@ -166,35 +168,28 @@ def autocorrelation(x: Float[ArrayLike, " n"], max_lag: int) -> Float[Array, " L
 
     **Returns:** r(0..max_lag), shape `(max_lag + 1,)`, in the dtype of `x`.
 
-    **Raises:** `ValueError` if `x` is not 1-D with n ≥ 2 or `max_lag` is not an int in
-    `0..n−1`.
+    **Raises:** `TypeError` for a non-real `x` or a non-int `max_lag`; `ValueError` if `x`
+    is not 1-D with n ≥ 2 or `max_lag` is not in `0..n−1`.
 
     **References:** Box, Jenkins & Reinsel, *Time Series Analysis* (4th ed., 2008), §2.1.
     """
     x = _as_series("autocorrelation", x)
     n = x.shape[0]
     _check_length("autocorrelation", n, 2, "an autocorrelation")
-    max_lag = _check_int("autocorrelation", "max_lag", max_lag, 0)
-    if max_lag > n - 1:
-        raise ValueError(f"autocorrelation: max_lag must be at most n − 1 = {n - 1} for a "
-                         f"series of length {n}, got {max_lag}")
+    max_lag = _check_max_lag("autocorrelation", max_lag, n, 0)
     return _autocorrelation(x, max_lag)
 
 
 @eqx.filter_jit
 def _autocorrelation(x, max_lag):
-    n = x.shape[0]
-    nfft = 1 << (2 * n - 1).bit_length()
-    centred = x - jnp.mean(x)
-    spectrum = jnp.fft.rfft(centred, nfft)
-    acov = jnp.fft.irfft(spectrum * jnp.conj(spectrum), nfft)[:max_lag + 1]
+    acov = lagged_products(x - jnp.mean(x), max_lag)
     return (acov / acov[0]).astype(x.dtype)
 
 
 _ACF_LEVELS = {"zero": 0.0, "1/e": math.exp(-1.0)}
 
 
-def autocorrelation_lag(x: Float[ArrayLike, " n"], *, max_lag: int | None = None,
+def autocorrelation_lag(x: Real[ArrayLike, " n"], *, max_lag: int | None = None,
                         criterion: str = "zero") -> LagResult:
     """The delay at which the autocorrelation first decays: its first zero, or 1/e.
 
@@ -210,22 +205,17 @@ def autocorrelation_lag(x: Float[ArrayLike, " n"], *, max_lag: int | None = None
 
     **Returns:** a `LagResult` whose `curve` is the ACF r(0..max_lag).
 
-    **Raises:** `ValueError` for a bad `x` or `max_lag` (as `autocorrelation`) or an unknown
-    `criterion`.
+    **Raises:** `TypeError`/`ValueError` for a bad `x` or `max_lag` (as `autocorrelation`);
+    `ValueError` for an unknown `criterion`.
 
     **References:** Kantz & Schreiber, *Nonlinear Time Series Analysis* (2nd ed., 2004), §3.3.
     """
     fn = "autocorrelation_lag"
-    if criterion not in _ACF_LEVELS:
-        raise ValueError(f"{fn}: criterion must be one of {sorted(_ACF_LEVELS)}, got "
-                         f"{criterion!r}")
+    check_choice(fn, "criterion", criterion, sorted(_ACF_LEVELS))
     x = _as_series(fn, x)
     n = x.shape[0]
     _check_length(fn, n, 2, "an autocorrelation")
-    max_lag = n // 2 if max_lag is None else _check_int(fn, "max_lag", max_lag, 1)
-    if max_lag > n - 1:
-        raise ValueError(f"{fn}: max_lag must be at most n − 1 = {n - 1} for a series of "
-                         f"length {n}, got {max_lag}")
+    max_lag = n // 2 if max_lag is None else _check_max_lag(fn, max_lag, n, 1)
     return _autocorrelation_lag(x, max_lag, jnp.asarray(_ACF_LEVELS[criterion], x.dtype))
 
 
@@ -239,7 +229,7 @@ def _autocorrelation_lag(x, max_lag, level):
     return LagResult(lag=lag.astype(jnp.int32), found=found, curve=acf)
 
 
-def average_mutual_information(x: Float[ArrayLike, " n"], max_lag: int, *,
+def average_mutual_information(x: Real[ArrayLike, " n"], max_lag: int, *,
                                bins: int = 16) -> Float[Array, " L"]:
     """The average mutual information I(τ) between x_t and x_{t+τ}, from a histogram.
 
@@ -258,8 +248,9 @@ def average_mutual_information(x: Float[ArrayLike, " n"], max_lag: int, *,
 
     **Returns:** I(0..max_lag), shape `(max_lag + 1,)`, in the dtype of `x`.
 
-    **Raises:** `ValueError` if `x` is not 1-D with n ≥ 2, `max_lag` is not an int in
-    `0..n−1`, or `bins` is not an int ≥ 2.
+    **Raises:** `TypeError` for a non-real `x` or a non-int `max_lag` or `bins`;
+    `ValueError` if `x` is not 1-D with n ≥ 2, `max_lag` is not in `0..n−1`, or
+    `bins` < 2.
 
     **References:** Fraser & Swinney (1986), *Independent coordinates for strange attractors
     from mutual information*, Phys. Rev. A 33, 1134-1140.
@@ -275,11 +266,8 @@ def _check_ami(fn, x, max_lag, bins, minimum_lag):
     _check_length(fn, n, 2, "a mutual information")
     if max_lag is None:
         max_lag = max(min(n // 4, 200), minimum_lag)
-    max_lag = _check_int(fn, "max_lag", max_lag, minimum_lag)
-    if max_lag > n - 1:
-        raise ValueError(f"{fn}: max_lag must be at most n − 1 = {n - 1} for a series of "
-                         f"length {n}, got {max_lag}")
-    bins = _check_int(fn, "bins", bins, 2)
+    max_lag = _check_max_lag(fn, max_lag, n, minimum_lag)
+    bins = check_int(fn, "bins", bins, minimum=2)
     return x, max_lag, bins
 
 
@@ -308,7 +296,7 @@ def _ami(x, max_lag, bins):
     return jax.lax.map(one_lag, jnp.arange(max_lag + 1), batch_size=16)
 
 
-def ami_lag(x: Float[ArrayLike, " n"], *, max_lag: int | None = None,
+def ami_lag(x: Real[ArrayLike, " n"], *, max_lag: int | None = None,
             bins: int = 16) -> LagResult:
     """The delay at the first local minimum of the average mutual information.
 
@@ -325,7 +313,7 @@ def ami_lag(x: Float[ArrayLike, " n"], *, max_lag: int | None = None,
 
     **Returns:** a `LagResult` whose `curve` is I(0..max_lag).
 
-    **Raises:** `ValueError` as `average_mutual_information`, and if `max_lag < 2`.
+    **Raises:** as `average_mutual_information`, and `ValueError` if `max_lag < 2`.
 
     **References:** Fraser & Swinney (1986), *Independent coordinates for strange attractors
     from mutual information*, Phys. Rev. A 33, 1134-1140.
@@ -402,10 +390,10 @@ def _neighbours_by_dimension(x, lag, num_dims, theiler, block_size, metric):
 
 def _check_neighbour_args(fn, x, lag, max_dim, num_dims, theiler, block_size):
     x = _as_series(fn, x)
-    lag = _check_int(fn, "lag", lag, 1)
-    max_dim = _check_int(fn, "max_dim", max_dim, 1)
-    theiler = _check_int(fn, "theiler", theiler, 0)
-    block_size = _check_int(fn, "block_size", block_size, 1)
+    lag = check_int(fn, "lag", lag, minimum=1)
+    max_dim = check_int(fn, "max_dim", max_dim, minimum=1)
+    theiler = check_int(fn, "theiler", theiler, minimum=0)
+    block_size = check_int(fn, "block_size", block_size, minimum=1)
     # The largest dimension examined, num_dims(max_dim), needs the coordinate at
     # i + num_dims·lag and at least two such points to pair up.
     top = num_dims(max_dim)
@@ -419,7 +407,7 @@ def _first_true(flags):
     return jnp.where(found, jnp.argmax(flags) + 1, flags.shape[0]).astype(jnp.int32), found
 
 
-def cao_embedding_dimension(x: Float[ArrayLike, " n"], lag: int, *, max_dim: int = 10,
+def cao_embedding_dimension(x: Real[ArrayLike, " n"], lag: int, *, max_dim: int = 10,
                             threshold: float = 0.8, tolerance: float = 0.1, theiler: int = 0,
                             block_size: int = 256) -> CaoResult:
     """Cao's method for the minimum embedding dimension of a scalar series.
@@ -459,9 +447,10 @@ def cao_embedding_dimension(x: Float[ArrayLike, " n"], lag: int, *, max_dim: int
     admissible neighbour (a constant series) are left out of the means; if none is left,
     the curves are NaN.
 
-    **Raises:** `ValueError` if `x` is not 1-D, `lag`, `max_dim` or `block_size` is not an
-    int ≥ 1, `theiler` not an int ≥ 0, `threshold`/`tolerance` not positive numbers, or `x`
-    is too short.
+    **Raises:** `TypeError` for a non-real `x`, non-int `lag`, `max_dim`, `theiler` or
+    `block_size`, or non-number `threshold`/`tolerance`; `ValueError` if `x` is not 1-D,
+    `lag`, `max_dim` or `block_size` is below 1, `theiler` negative,
+    `threshold`/`tolerance` not positive, or `x` is too short.
 
     **References:** Cao (1997), *Practical method for determining the minimum embedding
     dimension of a scalar time series*, Physica D 110, 43-50.
@@ -469,9 +458,8 @@ def cao_embedding_dimension(x: Float[ArrayLike, " n"], lag: int, *, max_dim: int
     fn = "cao_embedding_dimension"
     x, lag, max_dim, theiler, block_size = _check_neighbour_args(
         fn, x, lag, max_dim, lambda m: m + 1, theiler, block_size)
-    for name, value in (("threshold", threshold), ("tolerance", tolerance)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ValueError(f"{fn}: {name} must be a positive number, got {value!r}")
+    threshold = check_number(fn, "threshold", threshold, minimum=0.0, open_minimum=True)
+    tolerance = check_number(fn, "tolerance", tolerance, minimum=0.0, open_minimum=True)
     return _cao(x, jnp.asarray(lag, jnp.int32), max_dim, jnp.asarray(threshold, x.dtype),
                 jnp.asarray(tolerance, x.dtype), jnp.asarray(theiler, jnp.int32), block_size)
 
@@ -491,7 +479,7 @@ def _cao(x, lag, max_dim, threshold, tolerance, theiler, block_size):
                      saturated=saturated)
 
 
-def false_nearest_neighbours(x: Float[ArrayLike, " n"], lag: int, *, max_dim: int = 10,
+def false_nearest_neighbours(x: Real[ArrayLike, " n"], lag: int, *, max_dim: int = 10,
                              rtol: float = 15.0, atol: float = 2.0, threshold: float = 0.01,
                              theiler: int = 0, block_size: int = 256) -> FNNResult:
     """The fraction of false nearest neighbours by embedding dimension (Kennel et al.).
@@ -517,9 +505,10 @@ def false_nearest_neighbours(x: Float[ArrayLike, " n"], lag: int, *, max_dim: in
 
     **Returns:** an `FNNResult` with the fractions for d = 1..max_dim and the chosen d.
 
-    **Raises:** `ValueError` if `x` is not 1-D, `lag`, `max_dim` or `block_size` is not an
-    int ≥ 1, `theiler` not an int ≥ 0, `rtol`/`atol`/`threshold` not positive numbers, or
-    `x` is too short.
+    **Raises:** `TypeError` for a non-real `x`, non-int `lag`, `max_dim`, `theiler` or
+    `block_size`, or non-number `rtol`/`atol`/`threshold`; `ValueError` if `x` is not 1-D,
+    `lag`, `max_dim` or `block_size` is below 1, `theiler` negative,
+    `rtol`/`atol`/`threshold` not positive, or `x` is too short.
 
     **References:** Kennel, Brown & Abarbanel (1992), *Determining embedding dimension for
     phase-space reconstruction using a geometrical construction*, Phys. Rev. A 45, 3403-3411.
@@ -527,9 +516,9 @@ def false_nearest_neighbours(x: Float[ArrayLike, " n"], lag: int, *, max_dim: in
     fn = "false_nearest_neighbours"
     x, lag, max_dim, theiler, block_size = _check_neighbour_args(
         fn, x, lag, max_dim, lambda m: m, theiler, block_size)
-    for name, value in (("rtol", rtol), ("atol", atol), ("threshold", threshold)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-            raise ValueError(f"{fn}: {name} must be a positive number, got {value!r}")
+    rtol = check_number(fn, "rtol", rtol, minimum=0.0, open_minimum=True)
+    atol = check_number(fn, "atol", atol, minimum=0.0, open_minimum=True)
+    threshold = check_number(fn, "threshold", threshold, minimum=0.0, open_minimum=True)
     return _fnn(x, jnp.asarray(lag, jnp.int32), max_dim, jnp.asarray(rtol, x.dtype),
                 jnp.asarray(atol, x.dtype), jnp.asarray(threshold, x.dtype),
                 jnp.asarray(theiler, jnp.int32), block_size)

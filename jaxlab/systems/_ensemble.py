@@ -55,8 +55,9 @@ def lyapunov_ensemble(system: AbstractFlow | AbstractMap | AbstractDelay,
       `max_steps`, `dt`, `method`: as in `lyapunov_spectrum`, the same for every member.
     - `mesh`: a one-dimensional device mesh (default: `jaxlab.parallel.data_mesh()`, all
       devices).
-    - `throw`: raise (at run time) if any member failed, with the first failed member's
-      reason; with `throw=False` every member's status is in the result.
+    - `throw`: raise if any member failed, with the first failed member's reason (checked
+      when the ensemble has run); with `throw=False` every member's status is in the
+      result.
 
     **Returns:** a `LyapunovResult` whose fields have a leading ensemble axis of size `b`
     (`exponents` `(b, k)`, `running` `(b, m, k)`, `times` `(b, m)`, `final_state`
@@ -89,10 +90,14 @@ def lyapunov_ensemble(system: AbstractFlow | AbstractMap | AbstractDelay,
     else:
         result = sharded_map(member, y0s, mesh=mesh)
     if throw:
+        # The first failed member's status, on one device: an error check on the sharded
+        # batch would run as a collective across the devices.
         first = jnp.argmax(jnp.logical_not(result.converged))
-        status = jax.tree_util.tree_map(lambda x: x[first], result.status)
-        result = eqx.tree_at(lambda r: r.exponents, result,
-                             check_status(fn, status, result.exponents, throw))
+        one = jax.devices()[0]
+        status = jax.tree_util.tree_map(lambda x: jax.device_put(x[first], one),
+                                        result.status)
+        jax.block_until_ready(check_status(fn, status, jax.device_put(jnp.zeros(()), one),
+                                           throw))
     return result
 
 

@@ -1,11 +1,23 @@
+"""Invariants of attractors and series: the correlation dimension, the dominant period, the
+largest Lyapunov exponent and the Lyapunov time."""
+
 import math
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray, Real
 
+from .._core.checks import (
+    as_float_array,
+    check_int,
+    check_key,
+    check_number,
+    concrete_values,
+    message,
+    shape_str,
+)
 from ._base import AbstractSystem
 from ._lyapunov import lyapunov_spectrum
 
@@ -51,9 +63,9 @@ class CorrelationDimensionResult(eqx.Module):
 
 
 def correlation_dimension(
-    points: Float[ArrayLike, "n d"],
+    points: Real[ArrayLike, "n d"],
     *,
-    radii: Float[ArrayLike, " k"] | None = None,
+    radii: Real[ArrayLike, " k"] | None = None,
     num_radii: int = 64,
     theiler: int = 0,
     fit_range: tuple[float, float] | None = None,
@@ -115,7 +127,10 @@ def correlation_dimension(
 
     **Returns:** a `CorrelationDimensionResult`.
 
-    **Raises:** `ValueError` if `points` is not a 2-D array with at least 3 points, or
+    **Raises:** `TypeError` for non-real `points` or `radii`, a non-int `theiler`,
+    `num_radii`, `min_pairs` or `max_points`, a non-number `min_decades` or
+    `linearity_tolerance`, or a `key` that is not a PRNG key; `ValueError` if `points` is
+    not a 2-D array with at least 3 points, or
     `radii`, `num_radii`, `theiler`, `fit_range`, `min_pairs`, `min_decades`,
     `linearity_tolerance` or `max_points` is out of range; if no pair is admissible; or if
     float64 is off and the number of pairs overflows the int32 counts (N > 65536).
@@ -126,52 +141,45 @@ def correlation_dimension(
     applied to limited time-series data*, Phys. Rev. A 34, 2427 (1986).
     """
     name = "correlation_dimension"
-    x = jnp.asarray(points)
+    x = as_float_array(name, "points", points)
     if x.ndim != 2 or x.shape[0] < 3 or x.shape[1] < 1:
-        raise ValueError(f"{name}: points must be a 2-D array of shape (n, d) with n ≥ 3 and "
-                         f"d ≥ 1 (reshape a scalar series to (n, 1)), got shape {x.shape}")
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
+        raise ValueError(message(name, "points", "a 2-D array of shape (n, d) with n ≥ 3 and "
+                                 "d ≥ 1 (reshape a scalar series to (n, 1))",
+                                 f"shape {shape_str(x)}"))
     n_all = x.shape[0]
-    if not _is_int(theiler) or theiler < 0:
-        raise ValueError(f"{name}: theiler must be a non-negative int, got {theiler!r}")
+    theiler = check_int(name, "theiler", theiler, minimum=0)
     if theiler >= n_all - 1:
-        raise ValueError(f"{name}: theiler = {theiler} leaves no admissible pair among "
-                         f"{n_all} points; it must be below {n_all - 1}")
-    if max_points is not None and (not _is_int(max_points) or max_points < 3):
-        raise ValueError(f"{name}: max_points must be None or an int ≥ 3, got {max_points!r}")
+        raise ValueError(message(name, "theiler", f"below {n_all - 1} (so that some pair of "
+                                 f"the {n_all} points is admissible)", theiler))
+    max_points = check_int(name, "max_points", max_points, minimum=3, none_ok=True)
     if radii is None:
-        if not _is_int(num_radii) or num_radii < 4:
-            raise ValueError(f"{name}: num_radii must be an int ≥ 4, got {num_radii!r}")
+        num_radii = check_int(name, "num_radii", num_radii, minimum=4)
     else:
-        radii = jnp.asarray(radii, dtype=x.dtype)
+        radii = as_float_array(name, "radii", radii).astype(x.dtype)
         if radii.ndim != 1 or radii.shape[0] < 2:
-            raise ValueError(f"{name}: radii must be a 1-D array of at least 2 radii, got "
-                             f"shape {radii.shape}")
-        if not isinstance(radii, jax.core.Tracer):
-            r = np.asarray(radii)
-            if not (np.all(r > 0) and np.all(np.diff(r) > 0)):
-                raise ValueError(f"{name}: radii must be positive and strictly increasing, "
-                                 f"got {r}")
+            raise ValueError(message(name, "radii", "a 1-D array of at least 2 radii",
+                                     f"shape {shape_str(radii)}"))
+        r = concrete_values(radii)
+        if r is not None and not (np.all(r > 0) and np.all(np.diff(r) > 0)):
+            raise ValueError(message(name, "radii", "positive and strictly increasing", r))
     if fit_range is not None:
         ok = (isinstance(fit_range, (tuple, list)) and len(fit_range) == 2
               and all(isinstance(v, (int, float)) for v in fit_range)
               and 0 < fit_range[0] < fit_range[1])
         if not ok:
-            raise ValueError(f"{name}: fit_range must be None or a pair (r_lo, r_hi) with "
-                             f"0 < r_lo < r_hi, got {fit_range!r}")
-    if min_pairs is not None and (not _is_int(min_pairs) or min_pairs < 1):
-        raise ValueError(f"{name}: min_pairs must be None or a positive int, got {min_pairs!r}")
-    if not isinstance(min_decades, (int, float)) or not min_decades > 0:
-        raise ValueError(f"{name}: min_decades must be a positive number, got {min_decades!r}")
-    if not isinstance(linearity_tolerance, (int, float)) or not linearity_tolerance > 0:
-        raise ValueError(f"{name}: linearity_tolerance must be a positive number, got "
-                         f"{linearity_tolerance!r}")
+            raise ValueError(message(name, "fit_range", "None or a pair (r_lo, r_hi) with "
+                                     "0 < r_lo < r_hi", repr(fit_range)))
+    min_pairs = check_int(name, "min_pairs", min_pairs, minimum=1, none_ok=True)
+    min_decades = check_number(name, "min_decades", min_decades, minimum=0.0,
+                               open_minimum=True)
+    linearity_tolerance = check_number(name, "linearity_tolerance", linearity_tolerance,
+                                       minimum=0.0, open_minimum=True)
+    key = check_key(name, key, none_ok=True)
 
     n = n_all if max_points is None else min(n_all, max_points)
     if not jax.config.read("jax_enable_x64") and n * (n - 1) // 2 > np.iinfo(np.int32).max:
-        raise ValueError(f"{name}: {n} points make {n * (n - 1) // 2} pairs, more than int32 "
-                         f"counts hold; enable jax_enable_x64 or set max_points ≤ 65536")
+        raise ValueError(message(name, "max_points", "at most 65536 without jax_enable_x64 "
+                                 "(int32 pair counts)", f"{n} points, {n * (n - 1) // 2} pairs"))
     if n < n_all:
         if key is None:
             index = (np.arange(n) * n_all) // n
@@ -190,10 +198,6 @@ def correlation_dimension(
         num_radii if radii is None else None, fit, jnp.asarray(min_pairs),
         jnp.asarray(min_decades * math.log(10.0), x.dtype),
         jnp.asarray(linearity_tolerance, x.dtype))
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _count_dtype():
@@ -376,8 +380,8 @@ def _scaling_window(log_r, log_c, usable, min_span, tolerance):
     return jnp.any(allowed) & (index >= a) & (index <= b)
 
 
-def dominant_period(x: Float[ArrayLike, " n"] | Float[ArrayLike, "n c"],
-                    dt: float | Float[ArrayLike, ""], *, oversample: int = 4
+def dominant_period(x: Real[ArrayLike, " n"] | Real[ArrayLike, "n c"],
+                    dt: float | Real[ArrayLike, ""], *, oversample: int = 4
                     ) -> Float[Array, ""]:
     """The period of the highest peak of the power spectrum of a sampled series.
 
@@ -400,8 +404,9 @@ def dominant_period(x: Float[ArrayLike, " n"] | Float[ArrayLike, "n c"],
 
     **Returns:** the period, a scalar of the dtype of `x` (use `float(...)` for a number).
 
-    **Raises:** `ValueError` if `x` is not a 1-D or 2-D array with at least 8 samples, or
-    `dt` or `oversample` is not positive.
+    **Raises:** `TypeError` for a non-real `x` or `dt` or a non-int `oversample`;
+    `ValueError` if `x` is not a 1-D or 2-D array with at least 8 samples, or `dt` or
+    `oversample` is not positive.
 
     **References:** Gilpin, *Chaos as an interpretable benchmark for forecasting and
     data-driven modelling* (NeurIPS 2021), which resamples every system by this period;
@@ -409,23 +414,19 @@ def dominant_period(x: Float[ArrayLike, " n"] | Float[ArrayLike, "n c"],
     Signal Process. 42, 1994) for peak interpolation.
     """
     name = "dominant_period"
-    series = jnp.asarray(x)
+    series = as_float_array(name, "x", x)
     if series.ndim not in (1, 2) or series.shape[0] < 8:
-        raise ValueError(f"{name}: x must be an array of shape (n,) or (n, c) with n ≥ 8, "
-                         f"got shape {series.shape}")
-    if not jnp.issubdtype(series.dtype, jnp.floating):
-        series = series.astype(jnp.result_type(float))
+        raise ValueError(message(name, "x", "an array of shape (n,) or (n, c) with n ≥ 8",
+                                 f"shape {shape_str(series)}"))
     if series.ndim == 1:
         series = series[:, None]
-    if isinstance(dt, (int, float)) and not isinstance(dt, bool):
-        if not dt > 0:
-            raise ValueError(f"{name}: dt must be positive, got {dt!r}")
+    if isinstance(dt, (int, float, np.number)):
+        dt = check_number(name, "dt", dt, minimum=0.0, open_minimum=True)
     else:
-        dt = jnp.asarray(dt)
+        dt = as_float_array(name, "dt", dt)
         if dt.ndim != 0:
-            raise ValueError(f"{name}: dt must be a scalar, got shape {dt.shape}")
-    if not _is_int(oversample) or oversample < 1:
-        raise ValueError(f"{name}: oversample must be a positive int, got {oversample!r}")
+            raise ValueError(message(name, "dt", "a scalar", f"shape {shape_str(dt)}"))
+    oversample = check_int(name, "oversample", oversample, minimum=1)
     n_fft = 1 << max(int(oversample * series.shape[0] - 1).bit_length(), 3)
     return _dominant_period(series, jnp.asarray(dt, series.dtype), n_fft)
 
@@ -451,7 +452,7 @@ def _dominant_period(series, dt, n_fft):
     return (1.0 / frequency).astype(series.dtype)
 
 
-def max_lyapunov(system: AbstractSystem, y0: Float[ArrayLike, " d"] | None = None,
+def max_lyapunov(system: AbstractSystem, y0: Real[ArrayLike, " d"] | None = None,
                  **kwargs) -> Float[Array, ""]:
     """The largest Lyapunov exponent λ_max, by the Benettin method with one tangent vector.
 
@@ -472,12 +473,13 @@ def max_lyapunov(system: AbstractSystem, y0: Float[ArrayLike, " d"] | None = Non
     **References:** Benettin, Galgani, Giorgilli & Strelcyn (1980), *Meccanica* 15, 9-30.
     """
     if "num_exponents" in kwargs:
-        raise TypeError("max_lyapunov: num_exponents is fixed to 1; use lyapunov_spectrum "
-                        f"for more exponents (got num_exponents={kwargs['num_exponents']!r})")
+        raise TypeError(message("max_lyapunov", "num_exponents", "left out (it is fixed to 1; "
+                                "use lyapunov_spectrum for more exponents)",
+                                kwargs["num_exponents"]))
     return lyapunov_spectrum(system, y0, num_exponents=1, **kwargs).exponents[0]
 
 
-def lyapunov_time(exponents_or_lambda_max: Float[ArrayLike, ""] | Float[ArrayLike, " k"]
+def lyapunov_time(exponents_or_lambda_max: Real[ArrayLike, ""] | Real[ArrayLike, " k"]
                   ) -> Float[Array, ""]:
     """The Lyapunov time 1/λ_max, the e-folding time of small errors.
 
@@ -490,16 +492,16 @@ def lyapunov_time(exponents_or_lambda_max: Float[ArrayLike, ""] | Float[ArrayLik
     fixed point, a limit cycle or quasi-periodic motion has no finite Lyapunov time).
     Works under `jit`, so it reports rather than raises.
 
-    **Raises:** `ValueError` if the argument is not a scalar or a non-empty 1-D array.
+    **Raises:** `TypeError` for a non-real argument; `ValueError` if it is not a scalar or
+    a non-empty 1-D array.
 
     **References:** Gilpin, *Chaos as an interpretable benchmark for forecasting and
     data-driven modelling* (NeurIPS 2021), which measures forecast horizons in it.
     """
-    lam = jnp.asarray(exponents_or_lambda_max)
+    fn = "lyapunov_time"
+    lam = as_float_array(fn, "exponents_or_lambda_max", exponents_or_lambda_max)
     if lam.ndim > 1 or lam.size == 0:
-        raise ValueError(f"lyapunov_time: exponents_or_lambda_max must be a scalar or a "
-                         f"non-empty 1-D array, got shape {lam.shape}")
-    if not jnp.issubdtype(lam.dtype, jnp.floating):
-        lam = lam.astype(jnp.result_type(float))
+        raise ValueError(message(fn, "exponents_or_lambda_max", "a scalar or a non-empty 1-D "
+                                 "array", f"shape {shape_str(lam)}"))
     top = jnp.max(lam)
     return jnp.where(top > 0, 1.0 / jnp.where(top > 0, top, 1.0), jnp.inf).astype(lam.dtype)

@@ -228,18 +228,19 @@ def test_correlation_dimension_float32_under_jit():
         (np.zeros(10), {}, r"points must be a 2-D array of shape \(n, d\).*got shape \(10,\)"),
         (np.zeros((2, 3)), {}, r"n ≥ 3.*got shape \(2, 3\)"),
         (np.zeros((10, 2)), {"theiler": -1}, r"theiler must be a non-negative int, got -1"),
-        (np.zeros((10, 2)), {"theiler": 9}, r"theiler = 9 leaves no admissible pair among 10"),
-        (np.zeros((10, 2)), {"num_radii": 2}, r"num_radii must be an int ≥ 4, got 2"),
+        (np.zeros((10, 2)), {"theiler": 9},
+         r"theiler must be below 9 \(so that some pair of the 10 points is admissible\), got 9"),
+        (np.zeros((10, 2)), {"num_radii": 2}, r"num_radii must be an int >= 4, got 2"),
         (np.zeros((10, 2)), {"radii": np.array([0.1, 0.05])},
          r"radii must be positive and strictly increasing"),
         (np.zeros((10, 2)), {"radii": np.zeros((2, 2))}, r"radii must be a 1-D array"),
         (np.zeros((10, 2)), {"fit_range": (0.3, 0.1)},
          r"fit_range must be None or a pair \(r_lo, r_hi\) with 0 < r_lo < r_hi, got \(0.3, 0.1\)"),
-        (np.zeros((10, 2)), {"max_points": 2}, r"max_points must be None or an int ≥ 3, got 2"),
-        (np.zeros((10, 2)), {"min_pairs": 0}, r"min_pairs must be None or a positive int"),
-        (np.zeros((10, 2)), {"min_decades": 0.0}, r"min_decades must be a positive number"),
+        (np.zeros((10, 2)), {"max_points": 2}, r"max_points must be an int >= 3 or None, got 2"),
+        (np.zeros((10, 2)), {"min_pairs": 0}, r"min_pairs must be a positive int or None"),
+        (np.zeros((10, 2)), {"min_decades": 0.0}, r"min_decades must be a positive finite number"),
         (np.zeros((10, 2)), {"linearity_tolerance": -1.0},
-         r"linearity_tolerance must be a positive number, got -1.0"),
+         r"linearity_tolerance must be a positive finite number, got -1.0"),
     ],
 )
 def test_correlation_dimension_bad_input(points, kwargs, message, user_errors):
@@ -253,13 +254,16 @@ def test_correlation_dimension_bad_input(points, kwargs, message, user_errors):
         (np.zeros(5), 0.1,
          r"x must be an array of shape \(n,\) or \(n, c\) with n ≥ 8, got shape \(5,\)"),
         (np.zeros((10, 2, 2)), 0.1, r"got shape \(10, 2, 2\)"),
-        (np.zeros(16), 0.0, r"dt must be positive, got 0.0"),
+        (np.zeros(16), 0.0, r"dt must be a positive finite number, got 0.0"),
         (np.zeros(16), np.ones(2), r"dt must be a scalar, got shape \(2,\)"),
     ],
 )
 def test_dominant_period_bad_input(x, dt, message, user_errors):
     with pytest.raises(ValueError, match=message):
         dominant_period(x, dt)
+    with pytest.raises(TypeError, match=r"dominant_period: oversample must be a positive int, "
+                                        r"got 2\.0"):
+        dominant_period(np.zeros(16), 0.1, oversample=2.0)
 
 
 # --- Lyapunov conveniences ---------------------------------------------------------------
@@ -277,7 +281,8 @@ def test_max_lyapunov_logistic_is_ln2(float64):
 
 
 def test_max_lyapunov_rejects_num_exponents(user_errors):
-    with pytest.raises(TypeError, match="num_exponents is fixed to 1"):
+    with pytest.raises(TypeError, match="max_lyapunov: num_exponents must be left out "
+                                        r"\(it is fixed to 1"):
         max_lyapunov(Henon(), num_exponents=2)
 
 
@@ -308,3 +313,5 @@ def test_lyapunov_time_jit_and_bad_input(user_errors):
         lyapunov_time(jnp.zeros((2, 2)))
     with pytest.raises(ValueError, match=r"got shape \(0,\)"):
         lyapunov_time(jnp.zeros(0))
+    with pytest.raises(TypeError, match="exponents_or_lambda_max must be real"):
+        lyapunov_time(jnp.zeros(2, complex))
