@@ -3,10 +3,11 @@ ODE–SDE gap), with the discarded fractions reported."""
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import (
     as_float_array,
@@ -17,6 +18,7 @@ from .._core.checks import (
     message,
 )
 from .._core.results import RESULTS, AbstractResult, check_status, status_where
+from ._host import host_callback
 
 _EMD_MAX_ITER = 10**7
 
@@ -56,23 +58,22 @@ def _histogram(x, bins: int, lo: float, hi: float):
 def _emd2_host(ha, hb, *, bins: int, lo: float, hi: float):
     import ot  # importing POT costs ~1.5 s (it loads its backends): only when a plan is solved
 
-    dtype = ha.dtype
     ha, hb = np.asarray(ha, np.float64), np.asarray(hb, np.float64)
     ia, ib = np.nonzero(ha)[0], np.nonzero(hb)[0]
     if ia.size == 0 or ib.size == 0:  # reported as RESULTS.left_grid by the caller
-        return np.asarray(np.nan, dtype), np.asarray(True)
+        return np.asarray(np.nan), np.asarray(True)
     edges = np.linspace(lo, hi, bins + 1)
     centres = 0.5 * (edges[:-1] + edges[1:])
     points = np.stack([np.repeat(centres, bins), np.tile(centres, bins)], axis=1)
     cost = ot.dist(points[ia], points[ib])  # squared Euclidean
     a, b = ha[ia], hb[ib]
     value, log = ot.emd2(a / a.sum(), b / b.sum(), cost, numItermax=_EMD_MAX_ITER, log=True)
-    return np.asarray(np.sqrt(max(value, 0.0)), dtype), np.asarray(log["result_code"] == 1)
+    return np.asarray(np.sqrt(max(value, 0.0))), np.asarray(log["result_code"] == 1)
 
 
 def binned_wasserstein(
-    a: Float[ArrayLike, "n 2"],
-    b: Float[ArrayLike, "m 2"],
+    a: Real[ArrayLike, "n 2"],
+    b: Real[ArrayLike, "m 2"],
     *,
     bins: int = 32,
     limits: tuple[float, float] = (-4.0, 4.0),
@@ -119,13 +120,20 @@ def binned_wasserstein(
     check_shape(fn, "a", a, (None, 2), want="(n, 2)")
     check_shape(fn, "b", b, (None, 2), want="(m, 2)")
     dtype = common_float_dtype(a, b)
-    ha, nonempty_a, outside_a = _histogram(a.astype(dtype), bins, lo, hi)
-    hb, nonempty_b, outside_b = _histogram(b.astype(dtype), bins, lo, hi)
+    return _binned_wasserstein(a.astype(dtype), b.astype(dtype), bins=bins, lo=lo, hi=hi,
+                               throw=throw)
+
+
+@eqx.filter_jit
+def _binned_wasserstein(a, b, *, bins: int, lo: float, hi: float,
+                        throw: bool) -> BinnedWasserstein:
+    ha, nonempty_a, outside_a = _histogram(a, bins, lo, hi)
+    hb, nonempty_b, outside_b = _histogram(b, bins, lo, hi)
     host = functools.partial(_emd2_host, bins=bins, lo=lo, hi=hi)
-    shapes = (jax.ShapeDtypeStruct((), dtype), jax.ShapeDtypeStruct((), jnp.bool_))
-    distance, optimal = jax.pure_callback(host, shapes, ha, hb, vmap_method="sequential")
+    shapes = (jax.ShapeDtypeStruct((), a.dtype), jax.ShapeDtypeStruct((), jnp.bool_))
+    distance, optimal = host_callback(host, shapes, ha, hb)
     status = RESULTS.where(nonempty_a & nonempty_b, status_where(optimal, RESULTS.not_converged),
                            RESULTS.left_grid)
-    distance = check_status(fn, status, distance, throw)
+    distance = check_status("binned_wasserstein", status, distance, throw)
     return BinnedWasserstein(distance=distance, outside_a=outside_a, outside_b=outside_b,
                              status=status)

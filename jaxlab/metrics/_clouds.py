@@ -46,21 +46,25 @@ def as_clouds(fn: str, x, y, names: tuple[str, str] = ("x", "y")
 
 
 def as_weights(fn: str, name: str, w, n: int, dtype) -> Float[Array, " n"]:
-    """The probability weights of `n` atoms: uniform when `w` is None, else `w` (non-negative,
-    with a positive sum) normalised to sum 1, in `dtype`.
+    """The (unnormalised) weights of `n` atoms in `dtype`: ones when `w` is None, else `w`,
+    which must be non-negative with a positive sum; the distances normalise them (`normalise`).
 
     **Raises:** `TypeError` for non-real weights; `ValueError` for a shape other than `(n,)`,
     and (when the values are concrete) a negative or non-finite weight or a zero sum.
     """
     if w is None:
-        return jnp.full((n,), 1.0 / n, dtype)
+        return jnp.ones((n,), dtype)
     w = as_float_array(fn, name, w)
     check_shape(fn, name, w, (n,))
     check_positive_values(fn, name, w, allow_zero=True)
     values = concrete_values(w)
     if values is not None and not values.sum() > 0:
         raise ValueError(message(fn, name, "weights with a positive sum", "all zeros"))
-    w = w.astype(dtype)
+    return w.astype(dtype)
+
+
+def normalise(w: Float[Array, " n"]) -> Float[Array, " n"]:
+    """`w / Σ w`: probability weights."""
     return w / jnp.sum(w)
 
 

@@ -3,7 +3,7 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import as_float_array, check_int, check_key, message, shape_str
 from ..systems import correlation_dimension
@@ -28,8 +28,8 @@ class DimensionError(eqx.Module):
 
 
 def dimension_error(
-    x_true: Float[ArrayLike, "*runs n d"],
-    x_gen: Float[ArrayLike, "*runs m d"],
+    x_true: Real[ArrayLike, "*runs n d"],
+    x_gen: Real[ArrayLike, "*runs m d"],
     *,
     theiler: int = 0,
     max_points: int | None = 10_000,

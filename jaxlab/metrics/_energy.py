@@ -1,12 +1,13 @@
 """The energy distance between two samples."""
 
+import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from ._clouds import as_clouds, pairwise_cost
 
 
-def energy_distance(x: Float[ArrayLike, "n d"], y: Float[ArrayLike, "m d"]
+def energy_distance(x: Real[ArrayLike, "n ..."], y: Real[ArrayLike, "m ..."]
                     ) -> Float[Array, ""]:
     """The energy distance D = (2 E|X − Y| − E|X − X'| − E|Y − Y'|)^{1/2} between the
     empirical measures of `x` and `y` (Euclidean norm; the expectations are averages over all
@@ -29,6 +30,11 @@ def energy_distance(x: Float[ArrayLike, "n d"], y: Float[ArrayLike, "m d"]
     distance* (WIREs Comput. Stat. 2016).
     """
     x, y = as_clouds("energy_distance", x, y)
+    return _energy_distance(x, y)
+
+
+@jax.jit
+def _energy_distance(x, y):
     squared = (2.0 * jnp.mean(pairwise_cost(x, y, 1.0)) - jnp.mean(pairwise_cost(x, x, 1.0))
                - jnp.mean(pairwise_cost(y, y, 1.0)))
     positive = squared > 0

@@ -2,14 +2,16 @@
 
 import functools
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int, Real
 
 from .._core.checks import check_bool, check_int, check_number, common_float_dtype
 from .._core.results import RESULTS, AbstractResult, check_status, status_where
-from ._clouds import as_clouds, as_weights, pairwise_cost
+from ._clouds import as_clouds, as_weights, normalise, pairwise_cost
+from ._host import host_callback
 
 # ott-jax's default regularisation for a point cloud: this fraction of the standard
 # deviation of the cost matrix's entries.
@@ -50,18 +52,17 @@ def _sinkhorn_host(a, b, cost, epsilon, *, max_iter: int, tol: float):
                             float(epsilon), method="sinkhorn_log", numItermax=max_iter,
                             stopThr=tol, log=True, warn=False)
     error = log["err"][-1] if log["err"] else np.inf
-    return (plan.astype(cost.dtype), np.asarray(error, cost.dtype),
-            np.asarray(log["niter"] + 1, np.int32))
+    return plan, np.asarray(error), np.asarray(log["niter"] + 1, np.int32)
 
 
 def entropic_wasserstein(
-    x: Float[ArrayLike, "n d"],
-    y: Float[ArrayLike, "m d"],
+    x: Real[ArrayLike, "n ..."],
+    y: Real[ArrayLike, "m ..."],
     *,
     epsilon: float | None = None,
     order: float = 2.0,
-    x_weights: Float[ArrayLike, " n"] | None = None,
-    y_weights: Float[ArrayLike, " m"] | None = None,
+    x_weights: Real[ArrayLike, " n"] | None = None,
+    y_weights: Real[ArrayLike, " m"] | None = None,
     max_iter: int = 1000,
     tol: float = 1e-9,
     throw: bool = True,
@@ -100,26 +101,34 @@ def entropic_wasserstein(
     §4.4 (log-domain stabilisation).
     """
     fn = "entropic_wasserstein"
-    epsilon = check_number(fn, "epsilon", epsilon, minimum=0, open_minimum=True, none_ok=True)
-    order = check_number(fn, "order", order, minimum=1)
+    epsilon = check_number(fn, "epsilon", epsilon, minimum=0.0, open_minimum=True, none_ok=True)
+    order = check_number(fn, "order", order, minimum=1.0)
     max_iter = check_int(fn, "max_iter", max_iter, minimum=1)
-    tol = check_number(fn, "tol", tol, minimum=0, open_minimum=True)
+    tol = check_number(fn, "tol", tol, minimum=0.0, open_minimum=True)
     throw = check_bool(fn, "throw", throw)
     x, y = as_clouds(fn, x, y)
     dtype = common_float_dtype(x, y, x_weights, y_weights)
     x, y = x.astype(dtype), y.astype(dtype)
     wx = as_weights(fn, "x_weights", x_weights, x.shape[0], dtype)
     wy = as_weights(fn, "y_weights", y_weights, y.shape[0], dtype)
+    eps = None if epsilon is None else jnp.asarray(epsilon, dtype)
+    return _entropic_wasserstein(x, y, wx, wy, eps, order=order, max_iter=max_iter, tol=tol,
+                                 throw=throw)
+
+
+@eqx.filter_jit
+def _entropic_wasserstein(x, y, wx, wy, eps, *, order: float, max_iter: int, tol: float,
+                          throw: bool) -> EntropicTransport:
+    fn = "entropic_wasserstein"
+    dtype = x.dtype
     cost = pairwise_cost(x, y, order)
-    if epsilon is None:
+    if eps is None:
         eps = _RELATIVE_EPSILON * jnp.std(cost)
-    else:
-        eps = jnp.asarray(epsilon, dtype)
     shapes = (jax.ShapeDtypeStruct(cost.shape, dtype), jax.ShapeDtypeStruct((), dtype),
               jax.ShapeDtypeStruct((), jnp.int32))
     host = functools.partial(_sinkhorn_host, max_iter=max_iter, tol=tol)
-    plan, error, iterations = jax.pure_callback(
-        host, shapes, *jax.lax.stop_gradient((wx, wy, cost, eps)), vmap_method="sequential")
+    plan, error, iterations = host_callback(host, shapes, normalise(wx), normalise(wy), cost,
+                                            eps)
     finite = jnp.all(jnp.isfinite(plan))
     status = RESULTS.where(finite, status_where(error < tol, RESULTS.not_converged),
                            RESULTS.nonfinite)

@@ -1,5 +1,8 @@
 """Forecasting scores: sMAPE, MSE, MAE, the valid prediction time, and Lyapunov times."""
 
+import functools
+
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Int, Real
 
@@ -41,7 +44,7 @@ def _smape_terms(y_true, y_pred):
                      / jnp.where(positive, denominator, 1.0), 0.0)
 
 
-def smape(y_true: Float[ArrayLike, "*shape"], y_pred: Float[ArrayLike, "*shape"], *,
+def smape(y_true: Real[ArrayLike, "*shape"], y_pred: Real[ArrayLike, "*shape"], *,
           axis: int | tuple[int, ...] | None = None) -> Float[Array, "*rest"]:
     """The symmetric mean absolute percentage error, (200/n) Σ |y − ŷ| / (|y| + |ŷ|), in
     percent from 0 to 200 (the darts/dysts convention); a term with y = ŷ = 0 counts as 0.
@@ -59,11 +62,15 @@ def smape(y_true: Float[ArrayLike, "*shape"], y_pred: Float[ArrayLike, "*shape"]
     modelling* (NeurIPS 2021 Datasets and Benchmarks; dysts).
     """
     y_true, y_pred = _pair("smape", y_true, y_pred)
-    axis = _axis("smape", axis, y_true.ndim)
+    return _smape(y_true, y_pred, axis=_axis("smape", axis, y_true.ndim))
+
+
+@functools.partial(jax.jit, static_argnames="axis")
+def _smape(y_true, y_pred, *, axis):
     return jnp.mean(_smape_terms(y_true, y_pred), axis=axis)
 
 
-def mse(y_true: Float[ArrayLike, "*shape"], y_pred: Float[ArrayLike, "*shape"], *,
+def mse(y_true: Real[ArrayLike, "*shape"], y_pred: Real[ArrayLike, "*shape"], *,
         axis: int | tuple[int, ...] | None = None) -> Float[Array, "*rest"]:
     """The mean squared error mean((y − ŷ)²).
 
@@ -79,10 +86,15 @@ def mse(y_true: Float[ArrayLike, "*shape"], y_pred: Float[ArrayLike, "*shape"], 
     **References:** Wang et al., *TimeMixer* (ICLR 2024), §4 (MSE/MAE on standardised data).
     """
     y_true, y_pred = _pair("mse", y_true, y_pred)
-    return jnp.mean((y_true - y_pred) ** 2, axis=_axis("mse", axis, y_true.ndim))
+    return _mse(y_true, y_pred, axis=_axis("mse", axis, y_true.ndim))
 
 
-def mae(y_true: Float[ArrayLike, "*shape"], y_pred: Float[ArrayLike, "*shape"], *,
+@functools.partial(jax.jit, static_argnames="axis")
+def _mse(y_true, y_pred, *, axis):
+    return jnp.mean((y_true - y_pred) ** 2, axis=axis)
+
+
+def mae(y_true: Real[ArrayLike, "*shape"], y_pred: Real[ArrayLike, "*shape"], *,
         axis: int | tuple[int, ...] | None = None) -> Float[Array, "*rest"]:
     """The mean absolute error mean(|y − ŷ|).
 
@@ -97,11 +109,16 @@ def mae(y_true: Float[ArrayLike, "*shape"], y_pred: Float[ArrayLike, "*shape"], 
     **References:** Wang et al., *TimeMixer* (ICLR 2024), §4.
     """
     y_true, y_pred = _pair("mae", y_true, y_pred)
-    return jnp.mean(jnp.abs(y_true - y_pred), axis=_axis("mae", axis, y_true.ndim))
+    return _mae(y_true, y_pred, axis=_axis("mae", axis, y_true.ndim))
 
 
-def valid_prediction_time(y_true: Float[ArrayLike, "T ..."],
-                          y_pred: Float[ArrayLike, "T ..."], *,
+@functools.partial(jax.jit, static_argnames="axis")
+def _mae(y_true, y_pred, *, axis):
+    return jnp.mean(jnp.abs(y_true - y_pred), axis=axis)
+
+
+def valid_prediction_time(y_true: Real[ArrayLike, "T ..."],
+                          y_pred: Real[ArrayLike, "T ..."], *,
                           threshold: float = 30.0) -> Int[Array, ""]:
     """The valid prediction time in steps: how many steps the forecast stays valid, where it
     stops being valid at the first step k whose cumulative mean sMAPE over steps 1..k exceeds
@@ -128,11 +145,16 @@ def valid_prediction_time(y_true: Float[ArrayLike, "T ..."],
     masters long-term chaotic system forecasting* (PhyxMamba, 2025); Gilpin (2021), dysts.
     """
     fn = "valid_prediction_time"
-    threshold = check_number(fn, "threshold", threshold, minimum=0, maximum=200)
+    threshold = check_number(fn, "threshold", threshold, minimum=0.0, maximum=200.0)
     y_true, y_pred = _pair(fn, y_true, y_pred)
     if y_true.ndim == 0 or y_true.shape[0] == 0:
         raise ValueError(message(fn, "y_true", "a series with a time axis of length >= 1",
                                  f"shape {shape_str(y_true)}"))
+    return _valid_prediction_time(y_true, y_pred, threshold=threshold)
+
+
+@functools.partial(jax.jit, static_argnames="threshold")
+def _valid_prediction_time(y_true, y_pred, *, threshold: float):
     horizon = y_true.shape[0]
     per_step = jnp.mean(_smape_terms(y_true, y_pred).reshape(horizon, -1), axis=1)
     running = jnp.cumsum(per_step) / jnp.arange(1, horizon + 1, dtype=per_step.dtype)
@@ -160,7 +182,7 @@ def lyapunov_times(steps: Real[ArrayLike, "*shape"], *, dt: float,
     **References:** Liu et al., *PhyxMamba* (2025).
     """
     fn = "lyapunov_times"
-    dt = check_number(fn, "dt", dt, minimum=0, open_minimum=True)
-    exponent = check_number(fn, "lyapunov_exponent", lyapunov_exponent, minimum=0,
+    dt = check_number(fn, "dt", dt, minimum=0.0, open_minimum=True)
+    exponent = check_number(fn, "lyapunov_exponent", lyapunov_exponent, minimum=0.0,
                             open_minimum=True)
     return as_float_array(fn, "steps", steps) * (dt * exponent)

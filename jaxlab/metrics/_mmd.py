@@ -1,8 +1,11 @@
 """The maximum mean discrepancy between two samples, for the RBF, rational-quadratic,
 multi-scale and linear kernels, as a biased V-statistic or an unbiased U-statistic."""
 
+import functools
+
+import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import (
     as_float_array,
@@ -44,11 +47,11 @@ def _within(k, unbiased: bool):
 
 
 def mmd(
-    x: Float[ArrayLike, "n d"],
-    y: Float[ArrayLike, "m d"],
+    x: Real[ArrayLike, "n ..."],
+    y: Real[ArrayLike, "m ..."],
     *,
     kernel: str = "rbf",
-    bandwidth: float | Float[ArrayLike, " k"] | None = None,
+    bandwidth: float | Real[ArrayLike, "..."] | None = None,
     unbiased: bool = False,
     alpha: float = 1.0,
 ) -> Float[Array, ""]:
@@ -93,7 +96,7 @@ def mmd(
     fn = "mmd"
     kernel = check_choice(fn, "kernel", kernel, KERNELS)
     unbiased = check_bool(fn, "unbiased", unbiased)
-    alpha = check_number(fn, "alpha", alpha, minimum=0, open_minimum=True)
+    alpha = check_number(fn, "alpha", alpha, minimum=0.0, open_minimum=True)
     x, y = as_clouds(fn, x, y)
     n, m = x.shape[0], y.shape[0]
     if unbiased and min(n, m) < 2:
@@ -104,22 +107,28 @@ def mmd(
             raise ValueError(message(fn, "bandwidth", "None with kernel='linear'",
                                      repr(bandwidth)))
         return _linear(x, y, unbiased)
-    dtype = x.dtype
+    if bandwidth is not None:
+        bandwidth = as_float_array(fn, "bandwidth", bandwidth, ndim=(0, 1)).astype(x.dtype)
+        check_ndim(fn, "bandwidth", bandwidth, (0, 1), want="a number or a 1-D array")
+        check_positive_values(fn, "bandwidth", bandwidth)
+    return _kernel_mmd(x, y, bandwidth, kernel=kernel, unbiased=unbiased, alpha=alpha)
+
+
+@functools.partial(jax.jit, static_argnames=("kernel", "unbiased", "alpha"))
+def _kernel_mmd(x, y, bandwidth, *, kernel: str, unbiased: bool, alpha: float):
     if bandwidth is None:
         h = median_distance(jnp.concatenate([x, y]))
         factors = _MULTISCALE_FACTORS if kernel == "multiscale" else (1.0,)
-        bandwidths = h * jnp.asarray(factors, dtype)
+        bandwidths = h * jnp.asarray(factors, x.dtype)
     else:
-        bandwidths = as_float_array(fn, "bandwidth", bandwidth, ndim=(0, 1)).astype(dtype)
-        check_ndim(fn, "bandwidth", bandwidths, (0, 1), want="a number or a 1-D array")
-        check_positive_values(fn, "bandwidth", bandwidths)
-        bandwidths = jnp.atleast_1d(bandwidths)
+        bandwidths = jnp.atleast_1d(bandwidth)
     kxx = _kernel_sum(squared_distances(x, x), kernel, bandwidths, alpha)
     kyy = _kernel_sum(squared_distances(y, y), kernel, bandwidths, alpha)
     kxy = _kernel_sum(squared_distances(x, y), kernel, bandwidths, alpha)
     return _within(kxx, unbiased) + _within(kyy, unbiased) - 2.0 * jnp.mean(kxy)
 
 
+@functools.partial(jax.jit, static_argnames="unbiased")
 def _linear(x, y, unbiased: bool):
     mx, my = jnp.mean(x, axis=0), jnp.mean(y, axis=0)
     if not unbiased:

@@ -1,9 +1,11 @@
 """D_H: the Hellinger distance between smoothed power spectra, per dimension."""
 
 
+import functools
+
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import as_float_array, check_number, common_float_dtype, message, shape_str
 
@@ -34,7 +36,7 @@ def _spectra(x, sigma: float):
     return power / jnp.sum(power, axis=0)
 
 
-def power_spectrum_distance(x_true: Float[ArrayLike, "T d"], x_gen: Float[ArrayLike, "T d"],
+def power_spectrum_distance(x_true: Real[ArrayLike, "T ..."], x_gen: Real[ArrayLike, "T ..."],
                             *, smoothing: float = 20.0) -> Float[Array, ""]:
     """D_H, the power-spectrum distance between two trajectories: the Hellinger distance
     between their smoothed, normalised power spectra, averaged over dimensions.
@@ -65,7 +67,7 @@ def power_spectrum_distance(x_true: Float[ArrayLike, "T d"], x_gen: Float[ArrayL
     (NeurIPS 2024), §3.
     """
     fn = "power_spectrum_distance"
-    sigma = check_number(fn, "smoothing", smoothing, minimum=0)
+    sigma = check_number(fn, "smoothing", smoothing, minimum=0.0)
     x_true = as_float_array(fn, "x_true", x_true, ndim=(1, 2))
     x_gen = as_float_array(fn, "x_gen", x_gen, ndim=(1, 2))
     if x_true.shape != x_gen.shape:
@@ -77,6 +79,11 @@ def power_spectrum_distance(x_true: Float[ArrayLike, "T d"], x_gen: Float[ArrayL
     dtype = common_float_dtype(x_true, x_gen)
     x_true = x_true.reshape(x_true.shape[0], -1).astype(dtype)
     x_gen = x_gen.reshape(x_gen.shape[0], -1).astype(dtype)
+    return _power_spectrum_distance(x_true, x_gen, sigma=sigma)
+
+
+@functools.partial(jax.jit, static_argnames="sigma")
+def _power_spectrum_distance(x_true, x_gen, *, sigma: float):
     p, q = _spectra(x_true, sigma), _spectra(x_gen, sigma)
     squared = jnp.minimum(0.5 * jnp.sum((jnp.sqrt(p) - jnp.sqrt(q)) ** 2, axis=0), 1.0)
     hellinger = jnp.sqrt(squared)

@@ -1,11 +1,13 @@
 """D_stsp: the Kullback–Leibler divergence between the state-space distributions of a true
 and a generated trajectory (histograms, or Gaussian mixtures in higher dimension)."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import (
     as_float_array,
@@ -67,12 +69,6 @@ def _smoothed_pdf(x, lo, hi, bins: int, alpha, reference_compat: bool):
     return pdf
 
 
-def _histogram_kl(x_true, x_gen, lo, hi, bins, alpha, reference_compat):
-    p = _smoothed_pdf(x_true, lo, hi, bins, alpha, reference_compat)
-    q = _smoothed_pdf(x_gen, lo, hi, bins, alpha, reference_compat)
-    return jnp.sum(p * jnp.log(p / q))
-
-
 def _mixture_log_density(z, centres, scale):
     """log (1/n) Σᵢ exp(−|z − cᵢ|²/(2s²)) for each z, without the Gaussian's normaliser
     (the same in both mixtures)."""
@@ -80,19 +76,9 @@ def _mixture_log_density(z, centres, scale):
     return jax.nn.logsumexp(-d2 / (2.0 * scale**2), axis=1) - jnp.log(centres.shape[0])
 
 
-def _gmm_kl(x_true, x_gen, scale, num_samples: int, key):
-    k_component, k_noise = jax.random.split(key)
-    n, d = x_true.shape
-    component = jax.random.randint(k_component, (num_samples,), 0, n)
-    noise = jax.random.normal(k_noise, (num_samples, d), x_true.dtype)
-    z = x_true[component] + scale * noise
-    return jnp.mean(_mixture_log_density(z, x_true, scale)
-                    - _mixture_log_density(z, x_gen, scale))
-
-
 def state_space_divergence(
-    x_true: Float[ArrayLike, "n d"],
-    x_gen: Float[ArrayLike, "m d"],
+    x_true: Real[ArrayLike, "n ..."],
+    x_gen: Real[ArrayLike, "m ..."],
     *,
     method: str = "histogram",
     bins: int = 30,
@@ -154,9 +140,9 @@ def state_space_divergence(
     fn = "state_space_divergence"
     method = check_choice(fn, "method", method, METHODS)
     bins = check_int(fn, "bins", bins, minimum=1)
-    alpha = check_number(fn, "smoothing", smoothing, minimum=0, open_minimum=True)
+    alpha = check_number(fn, "smoothing", smoothing, minimum=0.0, open_minimum=True)
     reference_compat = check_bool(fn, "reference_compat", reference_compat)
-    scale = check_number(fn, "scale", scale, minimum=0, open_minimum=True)
+    scale = check_number(fn, "scale", scale, minimum=0.0, open_minimum=True)
     num_samples = check_int(fn, "num_samples", num_samples, minimum=1)
     x_true = as_float_array(fn, "x_true", x_true, ndim=(1, 2))
     x_gen = as_float_array(fn, "x_gen", x_gen, ndim=(1, 2))
@@ -171,21 +157,45 @@ def state_space_divergence(
                                      f"shape {shape_str(x)}"))
     dtype = common_float_dtype(x_true, x_gen)
     x_true, x_gen = x_true.astype(dtype), x_gen.astype(dtype)
-    lo, hi = jnp.min(x_true, axis=0), jnp.max(x_true, axis=0)
-    outside = jnp.mean(jnp.any((x_gen < lo) | (x_gen > hi), axis=1).astype(dtype))
     if method == "gmm":
         key = check_key(fn, key)
-        divergence = _gmm_kl(x_true, x_gen, scale, num_samples, key)
-    else:
-        cells = bins ** x_true.shape[1]
-        if cells > _MAX_CELLS:
-            raise ValueError(message(fn, "bins", f"at most {_MAX_CELLS} cells in all "
-                                     "(bins ** d; use method='gmm' in higher dimension)",
-                                     f"{bins} ** {x_true.shape[1]} = {cells}"))
-        span = concrete_values(hi - lo)
-        if span is not None and not np.all(span > 0):
-            raise ValueError(message(fn, "x_true", "states with a positive range in every "
-                                     "dimension", f"range {span.tolist()}"))
-        divergence = _histogram_kl(x_true, x_gen, lo, hi, bins, jnp.asarray(alpha, dtype),
-                                   reference_compat)
-    return StateSpaceDivergence(divergence=divergence, outside=outside)
+        return _gmm_divergence(x_true, x_gen, key, scale=scale, num_samples=num_samples)
+    cells = bins ** x_true.shape[1]
+    if cells > _MAX_CELLS:
+        raise ValueError(message(fn, "bins", f"at most {_MAX_CELLS} cells in all "
+                                 "(bins ** d; use method='gmm' in higher dimension)",
+                                 f"{bins} ** {x_true.shape[1]} = {cells}"))
+    values = concrete_values(x_true)
+    if values is not None and not np.all(np.ptp(values, axis=0) > 0):
+        raise ValueError(message(fn, "x_true", "states with a positive range in every "
+                                 "dimension", f"range {np.ptp(values, axis=0).tolist()}"))
+    return _histogram_divergence(x_true, x_gen, jnp.asarray(alpha, dtype), bins=bins,
+                                 reference_compat=reference_compat)
+
+
+def _outside(x_true, x_gen):
+    lo, hi = jnp.min(x_true, axis=0), jnp.max(x_true, axis=0)
+    return jnp.mean(jnp.any((x_gen < lo) | (x_gen > hi), axis=1).astype(x_gen.dtype))
+
+
+@functools.partial(jax.jit, static_argnames=("bins", "reference_compat"))
+def _histogram_divergence(x_true, x_gen, alpha, *, bins: int,
+                          reference_compat: bool) -> StateSpaceDivergence:
+    lo, hi = jnp.min(x_true, axis=0), jnp.max(x_true, axis=0)
+    p = _smoothed_pdf(x_true, lo, hi, bins, alpha, reference_compat)
+    q = _smoothed_pdf(x_gen, lo, hi, bins, alpha, reference_compat)
+    return StateSpaceDivergence(divergence=jnp.sum(p * jnp.log(p / q)),
+                                outside=_outside(x_true, x_gen))
+
+
+@functools.partial(jax.jit, static_argnames=("scale", "num_samples"))
+def _gmm_divergence(x_true, x_gen, key, *, scale: float,
+                    num_samples: int) -> StateSpaceDivergence:
+    k_component, k_noise = jax.random.split(key)
+    n, d = x_true.shape
+    component = jax.random.randint(k_component, (num_samples,), 0, n)
+    noise = jax.random.normal(k_noise, (num_samples, d), x_true.dtype)
+    z = x_true[component] + scale * noise
+    divergence = jnp.mean(_mixture_log_density(z, x_true, scale)
+                          - _mixture_log_density(z, x_gen, scale))
+    return StateSpaceDivergence(divergence=divergence, outside=_outside(x_true, x_gen))

@@ -2,21 +2,24 @@
 uniform clouds, and the exact Wasserstein distance (assignment, or POT's network simplex
 for weighted or unequal clouds), both as host callbacks that work under `jit` and `vmap`."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Int
+from jaxtyping import Array, ArrayLike, Float, Int, Real
 from scipy.optimize import linear_sum_assignment
 
 from .._core.checks import check_number, common_float_dtype, message, shape_str
-from ._clouds import as_clouds, as_weights, pairwise_cost
+from ._clouds import as_clouds, as_weights, normalise, pairwise_cost
+from ._host import host_callback
 
 # The network simplex stops after this many pivots (POT's default is 10⁵, too few for clouds
 # of a few thousand points); it then reports a non-optimal result code.
 _EMD_MAX_ITER = 10**7
 
 
-def _assignment_host(cost: np.ndarray) -> np.ndarray:
+def _assignment_host(cost):
     _, cols = linear_sum_assignment(np.asarray(cost, dtype=np.float64))
     return cols.astype(np.int32)
 
@@ -24,20 +27,19 @@ def _assignment_host(cost: np.ndarray) -> np.ndarray:
 def assignment(cost: Float[Array, "n n"]) -> Int[Array, " n"]:
     """The permutation π minimising Σᵢ cost[i, πᵢ] (SciPy's `linear_sum_assignment` on the
     host, in float64), shape `(n,)`; no gradient flows through it."""
-    return jax.pure_callback(_assignment_host,
-                             jax.ShapeDtypeStruct(cost.shape[:1], jnp.int32),
-                             jax.lax.stop_gradient(cost), vmap_method="sequential")
+    (perm,) = host_callback(lambda c: (_assignment_host(c),),
+                            (jax.ShapeDtypeStruct(cost.shape[:1], jnp.int32),), cost)
+    return perm
 
 
-def _emd_host(a: np.ndarray, b: np.ndarray, cost: np.ndarray):
+def _emd_host(a, b, cost):
     import ot  # importing POT costs ~1.5 s (it loads its backends): only when a plan is solved
 
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     plan, log = ot.emd(a / a.sum(), b / b.sum(), np.asarray(cost, np.float64),
                        numItermax=_EMD_MAX_ITER, log=True)
-    ok = log["result_code"] == 1
-    return plan.astype(cost.dtype), np.asarray(ok)
+    return plan, np.asarray(log["result_code"] == 1)
 
 
 def exact_plan(a: Float[Array, " n"], b: Float[Array, " m"], cost: Float[Array, "n m"]
@@ -46,11 +48,10 @@ def exact_plan(a: Float[Array, " n"], b: Float[Array, " m"], cost: Float[Array, 
     simplex, `ot.emd`, on the host in float64) and whether it is optimal (POT's result code
     1); no gradient flows through it."""
     shapes = (jax.ShapeDtypeStruct(cost.shape, cost.dtype), jax.ShapeDtypeStruct((), jnp.bool_))
-    a, b, cost = jax.lax.stop_gradient((a, b, cost))
-    return jax.pure_callback(_emd_host, shapes, a, b, cost, vmap_method="sequential")
+    return host_callback(_emd_host, shapes, a, b, cost)
 
 
-def optimal_assignment(x: Float[ArrayLike, "n d"], y: Float[ArrayLike, "n d"]
+def optimal_assignment(x: Real[ArrayLike, "n ..."], y: Real[ArrayLike, "n ..."]
                        ) -> Int[Array, " n"]:
     """The permutation π minimising Σᵢ |xᵢ − y_{πᵢ}|², shape `(n,)`.
 
@@ -75,16 +76,21 @@ def optimal_assignment(x: Float[ArrayLike, "n d"], y: Float[ArrayLike, "n d"]
     if x.shape != y.shape:
         raise ValueError(message(fn, "x and y", "clouds of the same shape",
                                  f"shapes {shape_str(x)} and {shape_str(y)}"))
+    return _optimal_assignment(x, y)
+
+
+@jax.jit
+def _optimal_assignment(x, y):
     return assignment(pairwise_cost(x, y, 2.0))
 
 
 def wasserstein(
-    x: Float[ArrayLike, "n d"],
-    y: Float[ArrayLike, "m d"],
+    x: Real[ArrayLike, "n ..."],
+    y: Real[ArrayLike, "m ..."],
     *,
     order: float = 2.0,
-    x_weights: Float[ArrayLike, " n"] | None = None,
-    y_weights: Float[ArrayLike, " m"] | None = None,
+    x_weights: Real[ArrayLike, " n"] | None = None,
+    y_weights: Real[ArrayLike, " m"] | None = None,
 ) -> Float[Array, ""]:
     """The exact p-Wasserstein distance between two point clouds,
     W_p = (min over couplings γ of Σᵢⱼ γᵢⱼ |xᵢ − yⱼ|^p)^{1/p} (Euclidean norm).
@@ -114,18 +120,27 @@ def wasserstein(
     (SIGGRAPH Asia 2011; POT's network simplex).
     """
     fn = "wasserstein"
-    order = check_number(fn, "order", order, minimum=1)
+    order = check_number(fn, "order", order, minimum=1.0)
     x, y = as_clouds(fn, x, y)
     dtype = common_float_dtype(x, y, x_weights, y_weights)
     x, y = x.astype(dtype), y.astype(dtype)
-    cost = pairwise_cost(x, y, order)
     n, m = x.shape[0], y.shape[0]
     if x_weights is None and y_weights is None and n == m:
-        perm = assignment(cost)
-        total = jnp.mean(jnp.take_along_axis(cost, perm[:, None], axis=1))
-    else:
-        wx = as_weights(fn, "x_weights", x_weights, n, dtype)
-        wy = as_weights(fn, "y_weights", y_weights, m, dtype)
-        plan, optimal = exact_plan(wx, wy, cost)
-        total = jnp.where(optimal, jnp.sum(plan * cost), jnp.nan)
-    return total ** (1.0 / order)
+        return _assignment_wasserstein(x, y, order)
+    wx = as_weights(fn, "x_weights", x_weights, n, dtype)
+    wy = as_weights(fn, "y_weights", y_weights, m, dtype)
+    return _plan_wasserstein(x, y, wx, wy, order)
+
+
+@functools.partial(jax.jit, static_argnames="order")
+def _assignment_wasserstein(x, y, order: float):
+    cost = pairwise_cost(x, y, order)
+    perm = assignment(cost)
+    return jnp.mean(jnp.take_along_axis(cost, perm[:, None], axis=1)) ** (1.0 / order)
+
+
+@functools.partial(jax.jit, static_argnames="order")
+def _plan_wasserstein(x, y, wx, wy, order: float):
+    cost = pairwise_cost(x, y, order)
+    plan, optimal = exact_plan(normalise(wx), normalise(wy), cost)
+    return jnp.where(optimal, jnp.sum(plan * cost), jnp.nan) ** (1.0 / order)

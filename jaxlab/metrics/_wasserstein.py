@@ -1,15 +1,17 @@
 """Exact Wasserstein distances on the line, and the sliced Wasserstein distance built on them."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import check_int, check_key, check_number, common_float_dtype
-from ._clouds import as_clouds, as_samples, as_weights
+from ._clouds import as_clouds, as_samples, as_weights, normalise
 
 
 def quantile_cost(u: Float[Array, " n"], wu: Float[Array, " n"], v: Float[Array, " m"],
-                  wv: Float[Array, " m"], order: float) -> Float[Array, ""]:
+                  wv: Float[Array, " m"], order: Float[Array, ""]) -> Float[Array, ""]:
     """∫₀¹ |F_u⁻¹(s) − F_v⁻¹(s)|^order ds for normalised weights: W_order^order.
 
     Both quantile functions are step functions whose steps sit at the cumulative weights, so
@@ -27,15 +29,15 @@ def quantile_cost(u: Float[Array, " n"], wu: Float[Array, " n"], v: Float[Array,
     qu = u[jnp.minimum(jnp.searchsorted(fu, mid, side="left"), u.shape[0] - 1)]
     qv = v[jnp.minimum(jnp.searchsorted(fv, mid, side="left"), v.shape[0] - 1)]
     gap = jnp.abs(qu - qv)
-    return jnp.sum(ds * (gap if order == 1.0 else gap**order))
+    return jnp.sum(ds * jnp.where(order == 1, gap, gap**order))
 
 
 def wasserstein_1d(
-    u: Float[ArrayLike, " n"],
-    v: Float[ArrayLike, " m"],
+    u: Real[ArrayLike, " n"],
+    v: Real[ArrayLike, " m"],
     *,
-    u_weights: Float[ArrayLike, " n"] | None = None,
-    v_weights: Float[ArrayLike, " m"] | None = None,
+    u_weights: Real[ArrayLike, " n"] | None = None,
+    v_weights: Real[ArrayLike, " m"] | None = None,
     order: float = 1.0,
 ) -> Float[Array, ""]:
     """The exact p-Wasserstein distance between two weighted samples on the line,
@@ -64,24 +66,30 @@ def wasserstein_1d(
     (p = 1).
     """
     fn = "wasserstein_1d"
-    order = check_number(fn, "order", order, minimum=1)
+    order = check_number(fn, "order", order, minimum=1.0)
     u = as_samples(fn, "u", u, ndim=1)
     v = as_samples(fn, "v", v, ndim=1)
     dtype = common_float_dtype(u, v, u_weights, v_weights)
     wu = as_weights(fn, "u_weights", u_weights, u.shape[0], dtype)
     wv = as_weights(fn, "v_weights", v_weights, v.shape[0], dtype)
-    cost = quantile_cost(u.astype(dtype), wu, v.astype(dtype), wv, order)
-    return cost if order == 1.0 else cost ** (1.0 / order)
+    return _wasserstein_1d(u.astype(dtype), wu, v.astype(dtype), wv, jnp.asarray(order, dtype))
+
+
+@jax.jit
+def _wasserstein_1d(u, wu, v, wv, order):
+    # the order is traced: one compilation per shape serves every order
+    cost = quantile_cost(u, normalise(wu), v, normalise(wv), order)
+    return jnp.where(order == 1, cost, cost ** (1 / order))
 
 
 def sliced_wasserstein(
-    x: Float[ArrayLike, "n d"],
-    y: Float[ArrayLike, "m d"],
+    x: Real[ArrayLike, "n ..."],
+    y: Real[ArrayLike, "m ..."],
     *,
     num_projections: int = 50,
     order: float = 2.0,
-    x_weights: Float[ArrayLike, " n"] | None = None,
-    y_weights: Float[ArrayLike, " m"] | None = None,
+    x_weights: Real[ArrayLike, " n"] | None = None,
+    y_weights: Real[ArrayLike, " m"] | None = None,
     key: PRNGKeyArray,
 ) -> Float[Array, ""]:
     """The sliced p-Wasserstein distance SW_p = (mean over directions θ of W_p^p(θ·x, θ·y))^{1/p}.
@@ -114,16 +122,22 @@ def sliced_wasserstein(
     """
     fn = "sliced_wasserstein"
     num_projections = check_int(fn, "num_projections", num_projections, minimum=1)
-    order = check_number(fn, "order", order, minimum=1)
+    order = check_number(fn, "order", order, minimum=1.0)
     key = check_key(fn, key)
     x, y = as_clouds(fn, x, y)
     dtype = common_float_dtype(x, y, x_weights, y_weights)
     x, y = x.astype(dtype), y.astype(dtype)
     wx = as_weights(fn, "x_weights", x_weights, x.shape[0], dtype)
     wy = as_weights(fn, "y_weights", y_weights, y.shape[0], dtype)
-    theta = jax.random.normal(key, (num_projections, x.shape[1]), dtype)
+    return _sliced_wasserstein(x, y, wx, wy, key, jnp.asarray(order, dtype), num_projections)
+
+
+@functools.partial(jax.jit, static_argnames="num_projections")
+def _sliced_wasserstein(x, y, wx, wy, key, order, num_projections: int):
+    theta = jax.random.normal(key, (num_projections, x.shape[1]), x.dtype)
     theta = theta / jnp.linalg.norm(theta, axis=1, keepdims=True)
     px = jnp.einsum("nd,ld->ln", x, theta, precision=jax.lax.Precision.HIGHEST)
     py = jnp.einsum("md,ld->lm", y, theta, precision=jax.lax.Precision.HIGHEST)
+    wx, wy = normalise(wx), normalise(wy)
     costs = jax.vmap(lambda a, b: quantile_cost(a, wx, b, wy, order))(px, py)
-    return jnp.mean(costs) ** (1.0 / order)
+    return jnp.mean(costs) ** (1 / order)
