@@ -9,7 +9,9 @@ Sinkhorn or Schrödinger-bridge couplings); score-based diffusion is a `Diffusio
 `interpolant_loss` and samples with `sample_ode` or `sample_sde` for any diffusion ε.
 `convert` maps between the four prediction targets; `PathMarginal` gives the exact score,
 drift and density for Gaussian-mixture targets; `fokker_planck_residual` is the
-regulariser that closes the ODE–SDE gap.
+regulariser that closes the ODE–SDE gap. The samplers return `Samples` (and
+`log_likelihood` a `LogLikelihood`) with the status of the solve; `eight_gaussians`,
+`moons`, `toy_pair` and `ring_mixture` are the 2-D toy problems of the literature.
 
 **References:** Albergo, Boffi & Vanden-Eijnden, *Stochastic Interpolants: A Unifying
 Framework for Flows and Diffusions* (2023); Lai, Song, Kim, Mitsufuji & Ermon, *The
@@ -21,10 +23,9 @@ Principles of Diffusion Models* (2025); Deveney, Stanczuk, Kreusser, Budd & Sch�
 """
 
 from ._couplings import couple as couple
-from ._couplings import ot_assignment as ot_assignment
-from ._couplings import sinkhorn_plan as sinkhorn_plan
 from ._exact import GaussianMixture as GaussianMixture
 from ._exact import PathMarginal as PathMarginal
+from ._fokker_planck import LogDensity as LogDensity
 from ._fokker_planck import diffusion_residual as diffusion_residual
 from ._fokker_planck import fokker_planck_loss as fokker_planck_loss
 from ._fokker_planck import fokker_planck_residual as fokker_planck_residual
@@ -35,16 +36,21 @@ from ._losses import cfm_loss as cfm_loss
 from ._losses import denoising_loss as denoising_loss
 from ._losses import guided as guided
 from ._losses import interpolant_loss as interpolant_loss
-from ._metrics import binned_w2 as binned_w2
 from ._paths import Diffusion as Diffusion
 from ._paths import Interpolant as Interpolant
 from ._paths import PathCoefficients as PathCoefficients
 from ._paths import convert as convert
 from ._paths import drift_from_velocity_and_score as drift_from_velocity_and_score
 from ._paths import score_from_denoiser as score_from_denoiser
+from ._results import LogLikelihood as LogLikelihood
+from ._results import Samples as Samples
 from ._samplers import ddim as ddim
 from ._samplers import divergence as divergence
 from ._samplers import log_likelihood as log_likelihood
 from ._samplers import sample_diffusion as sample_diffusion
 from ._samplers import sample_ode as sample_ode
 from ._samplers import sample_sde as sample_sde
+from ._toy_data import eight_gaussians as eight_gaussians
+from ._toy_data import moons as moons
+from ._toy_data import ring_mixture as ring_mixture
+from ._toy_data import toy_pair as toy_pair

@@ -15,18 +15,29 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpyro.distributions as dist
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
-from .._core.checks import check_real_floating, concrete_values, shape_str
+from .._core.checks import (
+    as_float_array,
+    check_instance,
+    check_int,
+    check_key,
+    check_shape,
+    common_float_dtype,
+    concrete_values,
+    message,
+)
 
 
 class GaussianMixture(eqx.Module):
     """Σₖ pₖ N(mₖ, Cₖ) in d dimensions.
 
     **Arguments:** `weights` (K,) positive, summing to 1; `means` (K, d); `covs` (K, d, d)
-    symmetric positive definite, or (K,) isotropic variances, or None (identity).
+    symmetric positive definite, or (K,) isotropic variances, or None (identity). The arrays
+    take the floating dtype of `means` (integer arrays are promoted).
 
-    **Raises:** `ValueError` naming the argument on wrong shapes or invalid values.
+    **Raises:** `ValueError` naming the argument on wrong shapes or invalid values;
+    `TypeError` for non-real arrays.
     """
 
     weights: Float[Array, " K"]
@@ -34,53 +45,64 @@ class GaussianMixture(eqx.Module):
     covs: Float[Array, "K d d"]
 
     def __init__(self, weights: ArrayLike, means: ArrayLike, covs: ArrayLike | None = None):
-        means = jnp.asarray(means)
-        if means.ndim != 2:
-            raise ValueError(f"GaussianMixture: means must have shape (K, d), got "
-                             f"{shape_str(means)}")
+        fn = "GaussianMixture"
+        means = as_float_array(fn, "means", means)
+        check_shape(fn, "means", means, (None, None), want="(K, d)")
         K, d = means.shape
-        weights = jnp.asarray(weights, dtype=means.dtype)
-        if weights.shape != (K,):
-            raise ValueError(f"GaussianMixture: weights must have shape ({K},), got "
-                             f"{shape_str(weights)}")
+        weights = as_float_array(fn, "weights", weights).astype(means.dtype)
+        check_shape(fn, "weights", weights, (K,))
         if covs is None:
             covs = jnp.broadcast_to(jnp.eye(d, dtype=means.dtype), (K, d, d))
         else:
-            covs = jnp.asarray(covs, dtype=means.dtype)
+            covs = as_float_array(fn, "covs", covs).astype(means.dtype)
             if covs.shape == (K,):
                 covs = covs[:, None, None] * jnp.eye(d, dtype=means.dtype)
-            if covs.shape != (K, d, d):
-                raise ValueError(f"GaussianMixture: covs must have shape ({K}, {d}, {d}) or "
-                                 f"({K},), got {shape_str(covs)}")
-        check_real_floating("GaussianMixture", weights=weights, means=means, covs=covs)
+            check_shape(fn, "covs", covs, (K, d, d), want=f"({K}, {d}, {d}) or ({K},)")
         w = concrete_values(weights)
         if w is not None and (w.min() <= 0 or abs(w.sum() - 1) > 1e-6):
-            raise ValueError(f"GaussianMixture: weights must be positive and sum to 1, got "
-                             f"{w.tolist()}")
+            raise ValueError(message(fn, "weights", "positive and summing to 1", w.tolist()))
         self.weights, self.means, self.covs = weights, means, covs
 
     @property
     def dim(self) -> int:
+        """The dimension d."""
         return self.means.shape[1]
 
     def distribution(self) -> dist.MixtureSameFamily:
-        """The numpyro distribution."""
-        return dist.MixtureSameFamily(dist.Categorical(probs=self.weights),
-                                      dist.MultivariateNormal(self.means,
-                                                              covariance_matrix=self.covs))
+        """The numpyro distribution (its argument validation off: the constructor has
+        checked the arguments, and numpyro's checks run eagerly, compiling op by op)."""
+        return dist.MixtureSameFamily(
+            dist.Categorical(probs=self.weights, validate_args=False),
+            dist.MultivariateNormal(self.means, covariance_matrix=self.covs,
+                                    validate_args=False),
+            validate_args=False)
 
-    def log_prob(self, x: Float[ArrayLike, "*batch d"]) -> Array:
-        """log density at `x`, shape `batch`."""
-        return self.distribution().log_prob(jnp.asarray(x))
+    def log_prob(self, x: Real[ArrayLike, "*batch d"]) -> Array:
+        """log density at `x`, shape `batch`.
 
-    def sample(self, key: PRNGKeyArray, n: int) -> Float[Array, "n d"]:
-        """`n` samples."""
-        return self.distribution().sample(key, (n,))
+        **Raises:** `ValueError` unless the last axis of `x` has length d.
+        """
+        x = as_float_array("GaussianMixture.log_prob", "x", x)
+        if x.ndim < 1 or x.shape[-1] != self.dim:
+            raise ValueError(message("GaussianMixture.log_prob", "x",
+                                     f"of shape (..., {self.dim})", f"shape {x.shape}"))
+        return self.distribution().log_prob(x.astype(common_float_dtype(x, self.means)))
+
+    def sample(self, n: int, *, key: PRNGKeyArray) -> Float[Array, "n d"]:
+        """`n` independent samples, shape `(n, d)`, in the dtype of the means.
+
+        **Raises:** `TypeError`/`ValueError` unless `n` is a positive int and `key` a key.
+        """
+        n = check_int("GaussianMixture.sample", "n", n, minimum=1)
+        key = check_key("GaussianMixture.sample", key)
+        return self.distribution().sample(key, (n,)).astype(self.means.dtype)
 
     def mean(self) -> Float[Array, " d"]:
+        """The mixture's mean Σₖ pₖ mₖ."""
         return self.weights @ self.means
 
     def covariance(self) -> Float[Array, "d d"]:
+        """The mixture's covariance Σₖ pₖ (Cₖ + (mₖ − m)(mₖ − m)ᵀ)."""
         centred = self.means - self.mean()
         return (jnp.einsum("k,kij->ij", self.weights, self.covs)
                 + jnp.einsum("k,ki,kj->ij", self.weights, centred, centred))
@@ -99,7 +121,8 @@ class PathMarginal(eqx.Module):
     `base` (`GaussianMixture` of x₀; default N(0, I); irrelevant for a `Diffusion`, whose
     α ≡ 0).
 
-    **Raises:** `ValueError` if base and target have different dimensions.
+    **Raises:** `TypeError` if `target` or `base` is not a `GaussianMixture` or `path` has
+    no `coefficients`; `ValueError` if base and target have different dimensions.
     """
 
     path: eqx.Module
@@ -107,13 +130,18 @@ class PathMarginal(eqx.Module):
     base: GaussianMixture
 
     def __init__(self, path, target: GaussianMixture, base: GaussianMixture | None = None):
+        if not callable(getattr(path, "coefficients", None)):
+            raise TypeError(message("PathMarginal", "path", "an Interpolant or a Diffusion",
+                                    f"a {type(path).__name__}"))
+        check_instance("PathMarginal", "target", target, GaussianMixture)
         d = target.dim
         dtype = target.means.dtype
         if base is None:
             base = GaussianMixture(jnp.ones(1, dtype), jnp.zeros((1, d), dtype))
+        check_instance("PathMarginal", "base", base, GaussianMixture)
         if base.dim != d:
-            raise ValueError(f"PathMarginal: base and target must have the same dimension, "
-                             f"got {base.dim} and {d}")
+            raise ValueError(message("PathMarginal", "base",
+                                     f"of the target's dimension {d}", f"dimension {base.dim}"))
         self.path, self.target, self.base = path, target, base
 
     def components(self, t):
@@ -149,18 +177,18 @@ class PathMarginal(eqx.Module):
                     - 0.5 * logdet - 0.5 * d * jnp.log(2 * jnp.pi))
         return log_comp, solved, dmu, half_dcov
 
-    def log_prob(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+    def log_prob(self, t: Real[ArrayLike, ""], x: Real[ArrayLike, " d"]) -> Array:
         """log p_t(x) for one point `x` (vmap over points)."""
         log_comp, *_ = self._posterior(t, jnp.asarray(x))
         return jax.nn.logsumexp(log_comp)
 
-    def score(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+    def score(self, t: Real[ArrayLike, ""], x: Real[ArrayLike, " d"]) -> Array:
         """∇ₓ log p_t(x) = −Σₖ wₖ Σₖ⁻¹(x − μₖ)."""
         log_comp, solved, _, _ = self._posterior(t, jnp.asarray(x))
         w = jax.nn.softmax(log_comp)
         return -w @ solved
 
-    def drift(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+    def drift(self, t: Real[ArrayLike, ""], x: Real[ArrayLike, " d"]) -> Array:
         """b(t, x) = Σₖ wₖ [μ̇ₖ + ½Σ̇ₖ Σₖ⁻¹(x − μₖ)]: the velocity whose flow carries p_t
         (the interpolant drift; for a `Diffusion` the probability-flow ODE velocity
         f x − ½g² s)."""
@@ -168,17 +196,23 @@ class PathMarginal(eqx.Module):
         w = jax.nn.softmax(log_comp)
         return w @ (dmu + jnp.einsum("kij,kj->ki", half_dcov, solved))
 
-    def velocity(self, t: Float[ArrayLike, ""], x: Float[ArrayLike, " d"]) -> Array:
+    def velocity(self, t: Real[ArrayLike, ""], x: Real[ArrayLike, " d"]) -> Array:
         """v(t, x) = E[∂_t I | x_t = x] = b + γγ̇ s (the interpolant's velocity without the
         γ̇z term)."""
         return self.drift(t, x) + self.path.coefficients(t).gamma_dgamma * self.score(t, x)
 
-    def sample(self, t, key: PRNGKeyArray, n: int) -> Float[Array, "n d"]:
-        """`n` exact samples of x_t."""
+    def sample(self, t: Real[ArrayLike, ""], n: int, *, key: PRNGKeyArray
+               ) -> Float[Array, "n d"]:
+        """`n` exact samples of x_t, shape `(n, d)`.
+
+        **Raises:** `TypeError`/`ValueError` unless `n` is a positive int and `key` a key.
+        """
+        n = check_int("PathMarginal.sample", "n", n, minimum=1)
+        key = check_key("PathMarginal.sample", key)
         k0, k1, kz = jax.random.split(key, 3)
         d = self.target.dim
-        x0 = self.base.sample(k0, n)
-        x1 = self.target.sample(k1, n)
+        x0 = self.base.sample(n, key=k0)
+        x1 = self.target.sample(n, key=k1)
         z = jax.random.normal(kz, (n, d), dtype=x1.dtype)
         c = self.path.coefficients(t)
         return c.alpha * x0 + c.beta * x1 + jnp.sqrt(c.gamma2) * z

@@ -12,21 +12,71 @@ samplers built from s_θ.
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, PRNGKeyArray, Real
 
-from .._core.checks import shape_str
+from .._core.checks import (
+    as_float_array,
+    check_callable,
+    check_instance,
+    check_int,
+    check_key,
+    check_ndim,
+    message,
+    shape_str,
+)
 from ._paths import Diffusion
 
 
 def score_of(log_density: Callable) -> Callable:
-    """The conservative score (t, x) -> ∇ₓ log_density(t, x)."""
+    """The conservative score (t, x) -> ∇ₓ log_density(t, x).
+
+    **Raises:** `TypeError` unless `log_density` is callable.
+    """
+    check_callable("score_of", "log_density", log_density, "a callable (t, x) -> scalar")
     return jax.grad(log_density, argnums=1)
 
 
-def fokker_planck_residual(log_density: Callable, t: Float[ArrayLike, ""],
-                           x: Float[ArrayLike, " d"], *, drift: Callable, g2: Callable,
+class LogDensity(eqx.Module):
+    """A log-density model u_θ(t, x) ≈ log p_t(x) from a network with one output, and its
+    conservative score s_θ = ∇ₓu_θ: the model of the Fokker–Planck regularised diffusion.
+
+    **Arguments:** `net(t, x) -> ()` or `(1,)` (e.g. `de.MLPField(d, (1,), ...)`), an
+    `eqx.Module` or any callable (its arrays are trained when it is a Module).
+
+    `model(t, x)` is the scalar u_θ(t, x) for one point `x: (d,)` (pass `model` as
+    `log_density` to `fokker_planck_loss`); `model.score(t, x)` is ∇ₓu_θ, shape `(d,)` (pass
+    it as the score model of `denoising_loss(prediction="score")` or `sample_diffusion`).
+
+    **Raises:** `TypeError` unless `net` is callable.
+
+    **References:** Deveney, Stanczuk, Kreusser, Budd & Schönlieb, *Closing the ODE–SDE gap
+    in score-based diffusion models through the Fokker–Planck equation* (2023).
+    """
+
+    net: Callable
+
+    def __init__(self, net: Callable):
+        self.net = check_callable("LogDensity", "net", net, "a callable (t, x) -> scalar")
+
+    def __call__(self, t: Real[ArrayLike, ""], x: Real[ArrayLike, " d"]) -> Array:
+        """u_θ(t, x), a scalar. **Raises:** `ValueError` if the network's output has more
+        than one element."""
+        out = jnp.asarray(self.net(t, x))
+        if out.size != 1:
+            raise ValueError(message("LogDensity", "net(t, x)", "a scalar or of shape (1,)",
+                                     f"shape {shape_str(out)}"))
+        return out.reshape(())
+
+    def score(self, t: Real[ArrayLike, ""], x: Real[ArrayLike, " d"]) -> Array:
+        """s_θ(t, x) = ∇ₓu_θ(t, x), shape `(d,)`."""
+        return jax.grad(self.__call__, argnums=1)(t, x)
+
+
+def fokker_planck_residual(log_density: Callable, t: Real[ArrayLike, ""],
+                           x: Real[ArrayLike, " d"], *, drift: Callable, g2: Callable,
                            probes: int = 0, key: PRNGKeyArray | None = None) -> Array:
     """R(t, x) = ∂_t u + ∇·f + f·∇u − ½g²(Δu + |∇u|²) at one point.
 
@@ -35,12 +85,18 @@ def fokker_planck_residual(log_density: Callable, t: Float[ArrayLike, ""],
     divergence by forward-over-reverse autodiff, d passes; m > 0: Hutchinson estimates with m
     Rademacher probes from `key` — unbiased for R, not for R²).
 
-    **Returns:** the scalar residual.
+    **Returns:** the scalar residual, in the dtype of `x`.
+
+    **Raises:** `ValueError` unless `x` is one point `(d,)` (vmap over points) and
+    `probes` ≥ 0; `TypeError` for non-callables or a missing key when `probes > 0`.
     """
-    x = jnp.asarray(x)
-    if x.ndim != 1:
-        raise ValueError(f"fokker_planck_residual: x must be one point of shape (d,), got "
-                         f"{shape_str(x)} (vmap over points)")
+    fn = "fokker_planck_residual"
+    check_callable(fn, "log_density", log_density)
+    check_callable(fn, "drift", drift)
+    check_callable(fn, "g2", g2)
+    x = as_float_array(fn, "x", x)
+    check_ndim(fn, "x", x, 1, want="one point of shape (d,) (vmap over points)")
+    probes = check_int(fn, "probes", probes, minimum=0)
     t = jnp.asarray(t, dtype=x.dtype)
     u_t = jax.grad(log_density, argnums=0)(t, x)
     grad_u = jax.grad(log_density, argnums=1)
@@ -50,8 +106,7 @@ def fokker_planck_residual(log_density: Callable, t: Float[ArrayLike, ""],
         lap = jnp.trace(jax.jacfwd(lambda y: grad_u(t, y))(x))
         div_f = jnp.trace(jax.jacfwd(lambda y: drift(t, y))(x))
     else:
-        if key is None:
-            raise ValueError("fokker_planck_residual: probes > 0 needs key=")
+        key = check_key(fn, key)
         vs = jax.random.rademacher(key, (probes, x.shape[0]), dtype=x.dtype)
         lap = jnp.mean(jax.vmap(
             lambda v: jnp.vdot(v, jax.jvp(lambda y: grad_u(t, y), (x,), (v,))[1]))(vs))
@@ -62,7 +117,12 @@ def fokker_planck_residual(log_density: Callable, t: Float[ArrayLike, ""],
 
 def diffusion_residual(log_density: Callable, diffusion: Diffusion, t, x, *,
                        probes: int = 0, key: PRNGKeyArray | None = None) -> Array:
-    """`fokker_planck_residual` for a `Diffusion` (f(t, x) = f(t)x, g² = g²(t))."""
+    """`fokker_planck_residual` for a `Diffusion` (f(t, x) = f(t)x, g² = g²(t)).
+
+    **Raises:** as `fokker_planck_residual`; `TypeError` unless `diffusion` is a
+    `Diffusion`.
+    """
+    check_instance("diffusion_residual", "diffusion", diffusion, Diffusion, "a Diffusion")
 
     def drift(s, y):
         return diffusion.sde(s)[0] * y
@@ -71,8 +131,8 @@ def diffusion_residual(log_density: Callable, diffusion: Diffusion, t, x, *,
                                   g2=lambda s: diffusion.sde(s)[1], probes=probes, key=key)
 
 
-def fokker_planck_loss(log_density: Callable, ts: Float[ArrayLike, " n"],
-                       xs: Float[ArrayLike, "n d"], *, drift: Callable, g2: Callable,
+def fokker_planck_loss(log_density: Callable, ts: Real[ArrayLike, " n"],
+                       xs: Real[ArrayLike, "n d"], *, drift: Callable, g2: Callable,
                        probes: int = 0, key: PRNGKeyArray | None = None,
                        weighting: Callable | None = None) -> Array:
     """E[λ(t) R²] over collocation points `(ts[i], xs[i])`: the regulariser, added to a
@@ -86,16 +146,20 @@ def fokker_planck_loss(log_density: Callable, ts: Float[ArrayLike, " n"],
 
     **Returns:** the scalar mean.
 
-    **Raises:** `ValueError` if the shapes disagree.
+    **Raises:** `ValueError` if the shapes disagree; `TypeError` for non-real arrays or a
+    missing key when `probes > 0`.
     """
-    ts, xs = jnp.asarray(ts), jnp.asarray(xs)
+    fn = "fokker_planck_loss"
+    xs = as_float_array(fn, "xs", xs)
+    ts = as_float_array(fn, "ts", ts).astype(xs.dtype)
     if xs.ndim != 2 or ts.shape != xs.shape[:1]:
-        raise ValueError(f"fokker_planck_loss: need ts: (n,) and xs: (n, d), got "
-                         f"{shape_str(ts)} and {shape_str(xs)}")
+        raise ValueError(message(fn, "ts and xs", "of shapes (n,) and (n, d)",
+                                 f"{shape_str(ts)} and {shape_str(xs)}"))
+    probes = check_int(fn, "probes", probes, minimum=0)
     lam = 1.0 if weighting is None else jax.vmap(weighting)(ts)
-    keys = (jax.random.split(key, ts.shape[0]) if probes > 0 else
+    keys = (jax.random.split(check_key(fn, key), ts.shape[0]) if probes > 0 else
             jnp.zeros((ts.shape[0], 2), jnp.uint32))
     res = jax.vmap(lambda t, x, k: fokker_planck_residual(
         log_density, t, x, drift=drift, g2=g2, probes=probes,
         key=k if probes > 0 else None))(ts, xs, keys)
-    return jnp.mean(lam * res**2)
+    return jnp.mean(lam * res**2).astype(xs.dtype)

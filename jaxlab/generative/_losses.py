@@ -1,63 +1,82 @@
 """Training objectives: interpolant regressions, conditional flow matching, denoising.
 
-Every loss has the `jaxlab.train.fit` signature `loss(model, batch, key, **options)`; bind
-the options with `functools.partial`. `model(t, x)` (or `model(t, x, label)` for
-class-conditional training) maps a scalar time and one point `(d,)` to a prediction `(d,)`;
-the loss vmaps it over the batch.
+Every loss has the `jaxlab.train.fit` signature `loss(model, batch, *, key, **options)`
+(`fit` calls `loss(model, batch, key=key)`); bind the options with `functools.partial`.
+`model(t, x)` (or `model(t, x, label)` for class-conditional training) maps a scalar time
+and one point `(d,)` to a prediction `(d,)`; the loss vmaps it over the batch.
 """
+
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, PRNGKeyArray
 
-from .._core.checks import shape_str
-from ._couplings import couple
+from .._core.checks import (
+    as_float_array,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_key,
+    check_ndim,
+    check_number,
+    common_float_dtype,
+    message,
+    shape_str,
+)
+from ._couplings import COUPLINGS, couple
 from ._paths import Diffusion, Interpolant, convert
 
 INTERPOLANT_TARGETS = ("drift", "velocity", "score", "denoiser")
 PREDICTIONS = ("noise", "data", "score", "velocity")
 
 
-def _check_pair(owner, x0, x1):
-    if x0.ndim != 2 or x1.ndim != 2 or x0.shape[1] != x1.shape[1]:
-        raise ValueError(f"{owner}: batch must be (x0, x1[, labels]) with x0: (B, d) and "
-                         f"x1: (B', d), got shapes {shape_str(x0)} and {shape_str(x1)}")
-
-
 def _split_batch(owner, batch):
-    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
-        raise ValueError(f"{owner}: batch must be a tuple (x0, x1) or (x0, x1, labels), got "
-                         f"{type(batch).__name__}")
-    x0, x1 = jnp.asarray(batch[0]), jnp.asarray(batch[1])
+    """(x0, x1, labels) from `batch = (x0, x1[, labels])`: x0 `(B, d)`, x1 `(B', d)`, both
+    in their common floating dtype (integer arrays promoted)."""
+    if not isinstance(batch, (tuple, list)):
+        raise TypeError(message(owner, "batch", "a tuple (x0, x1) or (x0, x1, labels)",
+                                f"a {type(batch).__name__}"))
+    if len(batch) not in (2, 3):
+        raise ValueError(message(owner, "batch", "a tuple (x0, x1) or (x0, x1, labels)",
+                                 f"a {type(batch).__name__} of length {len(batch)}"))
+    x0 = as_float_array(owner, "x0", batch[0])
+    x1 = as_float_array(owner, "x1", batch[1])
+    if x0.ndim != 2 or x1.ndim != 2 or x0.shape[1] != x1.shape[1]:
+        raise ValueError(message(owner, "batch", "(x0, x1[, labels]) with x0: (B, d) and "
+                                 "x1: (B', d)", f"shapes {shape_str(x0)} and {shape_str(x1)}"))
+    dtype = common_float_dtype(x0, x1)
     labels = None if len(batch) == 2 else jnp.asarray(batch[2])
-    _check_pair(owner, x0, x1)
-    return x0, x1, labels
+    return x0.astype(dtype), x1.astype(dtype), labels
 
 
-def _drop_labels(labels, key, drop_prob, null_label):
+def _drop_labels(owner, labels, key, drop_prob, null_label):
     """Classifier-free guidance training: each label replaced by `null_label` with
     probability `drop_prob`."""
+    drop_prob = check_number(owner, "label_drop", drop_prob, minimum=0.0, maximum=1.0)
     if labels is None or drop_prob == 0:
         return labels
     if null_label is None:
-        raise ValueError("label_drop > 0 needs null_label (the label meaning 'unconditional')")
+        raise ValueError(message(owner, "null_label", "the label meaning 'unconditional' "
+                                 "when label_drop > 0", None))
     drop = jax.random.bernoulli(key, drop_prob, labels.shape[:1])
     return jnp.where(drop.reshape((-1,) + (1,) * (labels.ndim - 1)), null_label, labels)
 
 
 def _apply(model, ts, xs, labels):
-    if labels is None:
-        return jax.vmap(model)(ts, xs)
-    return jax.vmap(model)(ts, xs, labels)
+    """The model on the batch, in the batch's dtype (the loss follows the data's dtype)."""
+    out = jax.vmap(model)(ts, xs) if labels is None else jax.vmap(model)(ts, xs, labels)
+    return out.astype(xs.dtype)
 
 
-def _times(key, n, t_min, t_max, dtype):
-    if not (0 <= t_min < t_max <= 1):
-        raise ValueError(f"need 0 <= t_min < t_max <= 1, got t_min={t_min!r}, t_max={t_max!r}")
+def _times(owner, key, n, t_min, t_max, dtype):
+    t_max = check_number(owner, "t_max", t_max, minimum=0.0, maximum=1.0, open_minimum=True)
+    t_min = check_number(owner, "t_min", t_min, minimum=0.0, maximum=t_max, open_maximum=True)
     return jax.random.uniform(key, (n,), dtype=dtype, minval=t_min, maxval=t_max)
 
 
-def interpolant_loss(model, batch, key: PRNGKeyArray, *, interpolant: Interpolant,
+def interpolant_loss(model: Callable, batch, *, key: PRNGKeyArray, interpolant: Interpolant,
                      target: str = "drift", antithetic: bool = True, t_min: float = 1e-3,
                      t_max: float = 1 - 1e-3, label_drop: float = 0.0,
                      null_label=None) -> Array:
@@ -77,19 +96,26 @@ def interpolant_loss(model, batch, key: PRNGKeyArray, *, interpolant: Interpolan
     (γ̇ is infinite at 0 and 1 for γ = √(t(1−t))); `label_drop`, `null_label` (classifier-free
     guidance dropout).
 
-    **Returns:** the scalar loss.
+    **Returns:** the scalar loss, in the floating dtype of the batch.
+
+    **Raises:** `ValueError` for an unknown `target`, unpaired or misshapen batches, or
+    times outside 0 ≤ t_min < t_max ≤ 1; `TypeError` for a batch that is not a tuple of
+    real arrays or a missing key.
     """
-    if target not in INTERPOLANT_TARGETS:
-        raise ValueError(f"interpolant_loss: target must be one of {INTERPOLANT_TARGETS}, got "
-                         f"{target!r}")
-    x0, x1, labels = _split_batch("interpolant_loss", batch)
+    fn = "interpolant_loss"
+    check_callable(fn, "model", model)
+    check_choice(fn, "target", target, INTERPOLANT_TARGETS)
+    check_instance(fn, "interpolant", interpolant, Interpolant, "an Interpolant")
+    antithetic = check_bool(fn, "antithetic", antithetic)
+    key = check_key(fn, key)
+    x0, x1, labels = _split_batch(fn, batch)
     if x0.shape != x1.shape:
-        raise ValueError(f"interpolant_loss: x0 and x1 must be paired (same shape), got "
-                         f"{shape_str(x0)} and {shape_str(x1)}")
+        raise ValueError(message(fn, "batch", "paired rows (x0 and x1 of the same shape)",
+                                 f"shapes {shape_str(x0)} and {shape_str(x1)}"))
     kt, kz, kl = jax.random.split(key, 3)
-    ts = _times(kt, x0.shape[0], t_min, t_max, x0.dtype)
+    ts = _times(fn, kt, x0.shape[0], t_min, t_max, x0.dtype)
     z = jax.random.normal(kz, x0.shape, dtype=x0.dtype)
-    labels = _drop_labels(labels, kl, label_drop, null_label)
+    labels = _drop_labels(fn, labels, kl, label_drop, null_label)
     c = jax.vmap(interpolant.coefficients)(ts)
     gamma = jnp.sqrt(c.gamma2)[:, None]
     mean = c.alpha[:, None] * x0 + c.beta[:, None] * x1
@@ -111,7 +137,7 @@ def interpolant_loss(model, batch, key: PRNGKeyArray, *, interpolant: Interpolan
     return jnp.mean(per_point)
 
 
-def cfm_loss(model, batch, key: PRNGKeyArray, *, coupling: str = "independent",
+def cfm_loss(model: Callable, batch, *, key: PRNGKeyArray, coupling: str = "independent",
              sigma: float = 0.0, epsilon: float | None = None, label_drop: float = 0.0,
              null_label=None) -> Array:
     """Conditional flow matching (Lipman et al. 2023; Tong et al. 2024, torchcfm's protocol):
@@ -128,18 +154,29 @@ def cfm_loss(model, batch, key: PRNGKeyArray, *, coupling: str = "independent",
 
     **Arguments:** `model(t, x[, label])`; `batch = (x0, x1[, labels])` (labels go with x₁);
     `key`; `coupling`; `sigma`; `epsilon`; `label_drop`, `null_label`.
+
+    **Returns:** the scalar loss, in the floating dtype of the batch.
+
+    **Raises:** `ValueError` for an unknown `coupling`, a negative `sigma` (or σ = 0 with
+    `"schrodinger"`) or misshapen batches; `TypeError` for a batch that is not a tuple of
+    real arrays or a missing key.
     """
-    x0, x1, labels = _split_batch("cfm_loss", batch)
+    fn = "cfm_loss"
+    check_callable(fn, "model", model)
+    check_choice(fn, "coupling", coupling, (*COUPLINGS, "schrodinger"))
+    sigma = check_number(fn, "sigma", sigma, minimum=0.0)
+    key = check_key(fn, key)
+    x0, x1, labels = _split_batch(fn, batch)
     if coupling == "schrodinger" and not sigma > 0:
-        raise ValueError(f"cfm_loss: coupling='schrodinger' needs sigma > 0, got {sigma!r}")
+        raise ValueError(message(fn, "sigma", "> 0 with coupling='schrodinger'", sigma))
     kc, kt, kz, kl = jax.random.split(key, 4)
     if coupling == "schrodinger":
-        i0, i1 = couple(x0, x1, kc, method="sinkhorn", epsilon=2 * sigma**2)
+        i0, i1 = couple(x0, x1, key=kc, method="sinkhorn", epsilon=2 * sigma**2)
     else:
-        i0, i1 = couple(x0, x1, kc, method=coupling, epsilon=epsilon)
+        i0, i1 = couple(x0, x1, key=kc, method=coupling, epsilon=epsilon)
     x0, x1 = x0[i0], x1[i1]
     labels = None if labels is None else labels[i1]
-    labels = _drop_labels(labels, kl, label_drop, null_label)
+    labels = _drop_labels(fn, labels, kl, label_drop, null_label)
     n = x0.shape[0]
     ts = jax.random.uniform(kt, (n,), dtype=x0.dtype)
     if coupling == "schrodinger":
@@ -157,9 +194,10 @@ def cfm_loss(model, batch, key: PRNGKeyArray, *, coupling: str = "independent",
     return jnp.mean((_apply(model, ts, xt, labels) - ut) ** 2)
 
 
-def denoising_loss(model, batch, key: PRNGKeyArray, *, diffusion: Diffusion,
-                   prediction: str = "noise", weighting=None, times=None,
-                   label_drop: float = 0.0, null_label=None) -> Array:
+def denoising_loss(model: Callable, batch, *, key: PRNGKeyArray, diffusion: Diffusion,
+                   prediction: str = "noise", weighting: Callable | None = None,
+                   times: Callable | None = None, label_drop: float = 0.0,
+                   null_label=None) -> Array:
     """Denoising score matching for a diffusion (Vincent 2011; Ho et al. 2020; Song et al.
     2021) in any of the four parameterisations: t ~ U[t_min, T] (or `times`),
     x_t = a x₀ + σε, and mean of w(t)·|m̂(t, x_t) − target|² with target ε (`"noise"`),
@@ -172,19 +210,22 @@ def denoising_loss(model, batch, key: PRNGKeyArray, *, diffusion: Diffusion,
     [t_min, T]; the loss is then E over that law, another time weighting); `label_drop`,
     `null_label`.
 
+    **Returns:** the scalar loss, in the floating dtype of the data.
+
     **Raises:** `ValueError` for an unknown `prediction`, data not of shape `(B, d)`, or
-    `times` returning other than `(B,)`.
+    `times` returning other than `(B,)`; `TypeError` for non-real data, a `diffusion` that
+    is not a `Diffusion`, or a missing key.
     """
-    if prediction not in PREDICTIONS:
-        raise ValueError(f"denoising_loss: prediction must be one of {PREDICTIONS}, got "
-                         f"{prediction!r}")
+    fn = "denoising_loss"
+    check_callable(fn, "model", model)
+    check_choice(fn, "prediction", prediction, PREDICTIONS)
+    check_instance(fn, "diffusion", diffusion, Diffusion, "a Diffusion")
+    key = check_key(fn, key)
     if isinstance(batch, (tuple, list)):
-        x0, labels = jnp.asarray(batch[0]), jnp.asarray(batch[1])
+        x0, labels = as_float_array(fn, "x0", batch[0]), jnp.asarray(batch[1])
     else:
-        x0, labels = jnp.asarray(batch), None
-    if x0.ndim != 2:
-        raise ValueError(f"denoising_loss: the data must have shape (B, d), got "
-                         f"{shape_str(x0)}")
+        x0, labels = as_float_array(fn, "batch", batch), None
+    check_ndim(fn, "the data", x0, 2, want="of shape (B, d)")
     kt, kz, kl = jax.random.split(key, 3)
     if times is None:
         ts = jax.random.uniform(kt, (x0.shape[0],), dtype=x0.dtype, minval=diffusion.t_min,
@@ -192,10 +233,10 @@ def denoising_loss(model, batch, key: PRNGKeyArray, *, diffusion: Diffusion,
     else:
         ts = jnp.asarray(times(kt, x0.shape[0]), dtype=x0.dtype)
         if ts.shape != x0.shape[:1]:
-            raise ValueError(f"denoising_loss: times(key, {x0.shape[0]}) must return shape "
-                             f"({x0.shape[0]},), got {shape_str(ts)}")
+            raise ValueError(message(fn, f"times(key, {x0.shape[0]})",
+                                     f"of shape ({x0.shape[0]},)", f"shape {shape_str(ts)}"))
     eps = jax.random.normal(kz, x0.shape, dtype=x0.dtype)
-    labels = _drop_labels(labels, kl, label_drop, null_label)
+    labels = _drop_labels(fn, labels, kl, label_drop, null_label)
     c = jax.vmap(diffusion.coefficients)(ts)
     sigma = jnp.sqrt(c.gamma2)[:, None]
     xt = c.beta[:, None] * x0 + sigma * eps
@@ -206,20 +247,24 @@ def denoising_loss(model, batch, key: PRNGKeyArray, *, diffusion: Diffusion,
         w = c.gamma2 if prediction == "score" else jnp.ones_like(ts)
     else:
         w = jax.vmap(weighting)(ts)
-    return jnp.mean(w * err)
+    return jnp.mean(w.astype(err.dtype) * err)
 
 
-def beta_times(t_min: float, T: float, a: float = 1.0, b: float = 2.0):
+def beta_times(t_min: float, T: float, a: float = 1.0, b: float = 2.0) -> Callable:
     """Training times t = t_min + (T − t_min)·Beta(a, b), for `denoising_loss(times=...)`.
     Beta(1, 2) (the default) puts density 2(1 − u) on u = (t − t_min)/(T − t_min), twice the
     uniform's near t_min, where the data's structure is (Deveney et al. 2023 train on
     T·Beta(1, 2)).
 
+    **Returns:** `draw(key, n) -> (n,)`, in the default floating dtype.
+
     **Raises:** `ValueError` unless 0 ≤ t_min < T and a, b > 0.
     """
-    if not (0 <= t_min < T) or a <= 0 or b <= 0:
-        raise ValueError(f"beta_times: need 0 <= t_min < T and a, b > 0, got t_min={t_min}, "
-                         f"T={T}, a={a}, b={b}")
+    fn = "beta_times"
+    T = check_number(fn, "T", T, minimum=0.0, open_minimum=True)
+    t_min = check_number(fn, "t_min", t_min, minimum=0.0, maximum=T, open_maximum=True)
+    a = check_number(fn, "a", a, minimum=0.0, open_minimum=True)
+    b = check_number(fn, "b", b, minimum=0.0, open_minimum=True)
 
     def draw(key, n):
         return t_min + (T - t_min) * jax.random.beta(key, a, b, (n,))
@@ -227,10 +272,17 @@ def beta_times(t_min: float, T: float, a: float = 1.0, b: float = 2.0):
     return draw
 
 
-def as_field(model, path, *, prediction: str, output: str, label=None):
+def as_field(model: Callable, path, *, prediction: str, output: str, label=None) -> Callable:
     """The field `(t, x) -> output` from a model trained to predict `prediction`, through
     `convert` (e.g. a noise-predicting diffusion model as its score or its probability-flow
-    velocity). `label` is passed to the model when given."""
+    velocity). `label` is passed to the model when given.
+
+    **Raises:** `ValueError` for an unknown `prediction` or `output`; `TypeError` for a
+    model that is not callable.
+    """
+    check_callable("as_field", "model", model)
+    check_choice("as_field", "prediction", prediction, PREDICTIONS)
+    check_choice("as_field", "output", output, PREDICTIONS)
 
     def field(t, x):
         pred = model(t, x) if label is None else model(t, x, label)
@@ -239,9 +291,19 @@ def as_field(model, path, *, prediction: str, output: str, label=None):
     return field
 
 
-def guided(model, label, null_label, weight: float):
+def guided(model: Callable, label, null_label, weight: float) -> Callable:
     """Classifier-free guidance (Ho & Salimans 2022): (1 + w)·m(t, x, c) − w·m(t, x, ∅).
-    Valid for any prediction target (the conversions are affine in the prediction)."""
+    Valid for any prediction target (the conversions are affine in the prediction).
+
+    **Arguments:** `model(t, x, label)`; `label` (c); `null_label` (∅); `weight` (w, a
+    finite number).
+
+    **Returns:** the guided field `(t, x) -> (d,)`.
+
+    **Raises:** `TypeError` for a model that is not callable or a non-numeric weight.
+    """
+    check_callable("guided", "model", model)
+    weight = check_number("guided", "weight", weight)
 
     def field(t, x):
         return (1 + weight) * model(t, x, label) - weight * model(t, x, null_label)

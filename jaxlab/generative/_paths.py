@@ -22,21 +22,32 @@ whose γ̇ is not (the pitfall the paper warns of).
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, ArrayLike, Real
+
+from .._core.checks import (
+    as_float_array,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_number,
+    message,
+    shape_str,
+)
 
 TARGETS = ("noise", "data", "score", "velocity")
 
 
-class PathCoefficients(NamedTuple):
+class PathCoefficients(eqx.Module):
     """The coefficients of x_t = α x₀ + β x₁ + γ z at one time, and their time derivatives.
 
-    `alpha`, `beta`, `gamma2` (γ²), `dalpha`, `dbeta`, `gamma_dgamma` (γγ̇ = ½ d(γ²)/dt);
-    all scalars."""
+    **Fields:** `alpha`, `beta`, `gamma2` (γ²), `dalpha`, `dbeta`, `gamma_dgamma`
+    (γγ̇ = ½ d(γ²)/dt); scalars (batched like the times when the path is vmapped over
+    times). In the dtype of the time they were evaluated at.
+    """
 
     alpha: Array
     beta: Array
@@ -56,8 +67,14 @@ class PathCoefficients(NamedTuple):
         return self.alpha * self.dalpha + self.gamma_dgamma
 
 
+def _time(owner: str, t) -> Array:
+    """The scalar time `t` as a floating array (integers and Python numbers: the default
+    float)."""
+    return as_float_array(owner, "t", t, ndim=0)
+
+
 def _value_and_derivative(fn, t):
-    t = jnp.asarray(t, dtype=jnp.result_type(float))
+    """(fn(t), fn'(t)) by forward-mode autodiff, in the floating dtype of the scalar `t`."""
     return jax.jvp(lambda s: jnp.asarray(fn(s), dtype=t.dtype), (t,), (jnp.ones_like(t),))
 
 
@@ -73,18 +90,15 @@ _GAMMAS: dict[str, tuple[Callable, str]] = {
 def _gamma_squared(gamma, scale):
     """γ² as a function of t, from a name in `_GAMMAS`, a callable γ(t), or a number."""
     if isinstance(gamma, str):
-        if gamma not in _GAMMAS:
-            raise ValueError(f"Interpolant: gamma must be one of {sorted(_GAMMAS)}, a callable "
-                             f"t -> γ(t) or a number, got {gamma!r}")
-        g2 = _GAMMAS[gamma][0]
+        g2 = _GAMMAS[check_choice("Interpolant", "gamma", gamma, sorted(_GAMMAS))][0]
         return lambda t: scale**2 * g2(t)
     if callable(gamma):
         return lambda t: (scale * gamma(t)) ** 2
-    if isinstance(gamma, (int, float)):
-        value = float(gamma)
+    if isinstance(gamma, (int, float)) and not isinstance(gamma, bool):
+        value = check_number("Interpolant", "gamma", gamma)
         return lambda t: (scale * value) ** 2 + 0.0 * t
-    raise TypeError(f"Interpolant: gamma must be a name, a callable or a number, got "
-                    f"{type(gamma).__name__}")
+    raise TypeError(message("Interpolant", "gamma", "a name, a callable t -> γ(t) or a number",
+                            f"a {type(gamma).__name__}"))
 
 
 class Interpolant(eqx.Module):
@@ -114,16 +128,12 @@ class Interpolant(eqx.Module):
 
     def __init__(self, alpha: Callable, beta: Callable, gamma="sqrt", *,
                  gamma_scale: float = 1.0, name: str = "interpolant"):
-        if not callable(alpha) or not callable(beta):
-            raise TypeError("Interpolant: alpha and beta must be callables t -> scalar, got "
-                            f"{type(alpha).__name__} and {type(beta).__name__}")
-        if not (isinstance(gamma_scale, (int, float)) and gamma_scale >= 0):
-            raise ValueError(f"Interpolant: gamma_scale must be a number >= 0, got "
-                             f"{gamma_scale!r}")
-        self.alpha = alpha
-        self.beta = beta
-        self.gamma2 = _gamma_squared(gamma, float(gamma_scale))
-        self.name = name
+        want = "a callable t -> scalar"
+        self.alpha = check_callable("Interpolant", "alpha", alpha, want)
+        self.beta = check_callable("Interpolant", "beta", beta, want)
+        gamma_scale = check_number("Interpolant", "gamma_scale", gamma_scale, minimum=0.0)
+        self.gamma2 = _gamma_squared(gamma, gamma_scale)
+        self.name = check_instance("Interpolant", "name", name, str, "a string")
 
     # -- named constructors -------------------------------------------------------------
 
@@ -160,19 +170,23 @@ class Interpolant(eqx.Module):
 
     # -- the path ------------------------------------------------------------------------
 
-    def coefficients(self, t: Float[ArrayLike, ""]) -> PathCoefficients:
-        """α, β, γ² and α̇, β̇, γγ̇ at the scalar time `t`."""
+    def coefficients(self, t: Real[ArrayLike, ""]) -> PathCoefficients:
+        """α, β, γ² and α̇, β̇, γγ̇ at the scalar time `t`, in its floating dtype.
+
+        **Raises:** `ValueError` unless `t` is a scalar (vmap over times).
+        """
+        t = _time("Interpolant.coefficients", t)
         a, da = _value_and_derivative(self.alpha, t)
         b, db = _value_and_derivative(self.beta, t)
         g2, dg2 = _value_and_derivative(self.gamma2, t)
         return PathCoefficients(a, b, g2, da, db, 0.5 * dg2)
 
-    def gamma(self, t: Float[ArrayLike, ""]) -> Array:
+    def gamma(self, t: Real[ArrayLike, ""]) -> Array:
         """γ(t) = √γ²(t)."""
         return jnp.sqrt(self.coefficients(t).gamma2)
 
-    def __call__(self, t: Float[ArrayLike, ""], x0: Float[ArrayLike, "*d"],
-                 x1: Float[ArrayLike, "*d"], z: Float[ArrayLike, "*d"]) -> Array:
+    def __call__(self, t: Real[ArrayLike, ""], x0: Real[ArrayLike, "*d"],
+                 x1: Real[ArrayLike, "*d"], z: Real[ArrayLike, "*d"]) -> Array:
         """x_t = α(t)x₀ + β(t)x₁ + γ(t)z at the scalar time `t` (any common shape)."""
         c = self.coefficients(t)
         return c.alpha * x0 + c.beta * x1 + jnp.sqrt(c.gamma2) * z
@@ -213,15 +227,13 @@ class Diffusion(eqx.Module):
 
     def __init__(self, signal: Callable, noise_var: Callable, *, t_min: float = 1e-3,
                  T: float = 1.0, name: str = "diffusion"):
-        if not callable(signal) or not callable(noise_var):
-            raise TypeError("Diffusion: signal and noise_var must be callables t -> scalar")
-        if not (0 <= t_min < T):
-            raise ValueError(f"Diffusion: need 0 <= t_min < T, got t_min={t_min!r}, T={T!r}")
-        self.signal = signal
-        self.noise_var = noise_var
-        self.t_min = float(t_min)
-        self.T = float(T)
-        self.name = name
+        want = "a callable t -> scalar"
+        self.signal = check_callable("Diffusion", "signal", signal, want)
+        self.noise_var = check_callable("Diffusion", "noise_var", noise_var, want)
+        self.T = check_number("Diffusion", "T", T, minimum=0.0, open_minimum=True)
+        self.t_min = check_number("Diffusion", "t_min", t_min, minimum=0.0, maximum=self.T,
+                                  open_maximum=True)
+        self.name = check_instance("Diffusion", "name", name, str, "a string")
 
     @classmethod
     def vp(cls, beta_min: float = 0.1, beta_max: float = 20.0, **kwargs) -> "Diffusion":
@@ -261,14 +273,19 @@ class Diffusion(eqx.Module):
         return cls(lambda t: jnp.exp(-t), lambda t: -0.5 * jnp.expm1(-2 * t), name="ou",
                    **kwargs)
 
-    def coefficients(self, t: Float[ArrayLike, ""]) -> PathCoefficients:
-        """The path in interpolant form: α = 0, β = a(t), γ² = σ²(t), and derivatives."""
+    def coefficients(self, t: Real[ArrayLike, ""]) -> PathCoefficients:
+        """The path in interpolant form: α = 0, β = a(t), γ² = σ²(t), and derivatives, at
+        the scalar time `t` in its floating dtype.
+
+        **Raises:** `ValueError` unless `t` is a scalar (vmap over times).
+        """
+        t = _time("Diffusion.coefficients", t)
         a, da = _value_and_derivative(self.signal, t)
         s2, ds2 = _value_and_derivative(self.noise_var, t)
         zero = jnp.zeros_like(a)
         return PathCoefficients(zero, a, s2, zero, da, 0.5 * ds2)
 
-    def sde(self, t: Float[ArrayLike, ""]) -> tuple[Array, Array]:
+    def sde(self, t: Real[ArrayLike, ""]) -> tuple[Array, Array]:
         """(f(t), g²(t)) of the forward SDE dx = f x dt + g dW."""
         c = self.coefficients(t)
         f = c.dbeta / c.beta
@@ -295,11 +312,10 @@ class Diffusion(eqx.Module):
 
 def _check_positive(owner, **values):
     for name, value in values.items():
-        if not (isinstance(value, (int, float)) and value > 0):
-            raise ValueError(f"{owner}: {name} must be a positive number, got {value!r}")
+        check_number(owner, name, value, minimum=0.0, open_minimum=True)
 
 
-def convert(prediction: ArrayLike, x: ArrayLike, t: Float[ArrayLike, ""], path, *,
+def convert(prediction: ArrayLike, x: ArrayLike, t: Real[ArrayLike, ""], path, *,
             source: str, target: str) -> Array:
     """Convert a prediction at (t, x) between the targets "noise" (ε), "data" (x̂), "score"
     (∇log p_t) and "velocity" (the drift of the probability-flow ODE in the path's own time).
@@ -312,15 +328,16 @@ def convert(prediction: ArrayLike, x: ArrayLike, t: Float[ArrayLike, ""], path, 
     **Arguments:** `prediction` and `x` (same shape), `t` (scalar), `path` (`Interpolant` or
     `Diffusion`), `source`, `target` (names above).
 
-    **Raises:** `ValueError` for an unknown name or mismatched shapes.
+    **Raises:** `ValueError` for an unknown name or mismatched shapes; `TypeError` for
+    non-real arrays (integer arrays are promoted).
     """
     for arg, value in (("source", source), ("target", target)):
-        if value not in TARGETS:
-            raise ValueError(f"convert: {arg} must be one of {TARGETS}, got {value!r}")
-    prediction, x = jnp.asarray(prediction), jnp.asarray(x)
+        check_choice("convert", arg, value, TARGETS)
+    prediction = as_float_array("convert", "prediction", prediction)
+    x = as_float_array("convert", "x", x)
     if prediction.shape != x.shape:
-        raise ValueError(f"convert: prediction and x must have the same shape, got "
-                         f"{prediction.shape} and {x.shape}")
+        raise ValueError(message("convert", "prediction", f"of the shape of x {shape_str(x)}",
+                                 f"shape {shape_str(prediction)}"))
     if source == target:
         return prediction
     c = path.coefficients(t)

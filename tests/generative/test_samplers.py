@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxlab import RESULTS
 from jaxlab import generative as gen
 
 N, STEPS = 4000, 100  # samples and steps of the moment tests (tolerances scale with N)
@@ -38,7 +39,7 @@ def test_forward_sde_marginals_do_not_depend_on_epsilon(float64):
     mean, cov = np.asarray(_target().mean()), np.asarray(_target().covariance())
     x0 = jax.random.normal(jax.random.PRNGKey(0), (N, 2), dtype=jnp.float64)
     run = jax.jit(lambda x, k, e: gen.sample_sde(marg.drift, marg.score, x, key=k,
-                                                 diffusion=e, steps=STEPS, solver="heun"))
+                                                 diffusion=e, steps=STEPS, solver="heun").xs)
     for eps in [0.0, 0.5, 2.0]:
         xs = run(x0, jax.random.PRNGKey(1), eps)
         z_mean, z_cov = _moment_errors(xs, mean, cov)
@@ -54,7 +55,7 @@ def test_wrong_epsilon_term_is_detected(float64):
     x0 = jax.random.normal(jax.random.PRNGKey(0), (N, 2), dtype=jnp.float64)
     xs = jax.jit(lambda x: gen.sample_sde(marg.drift, lambda t, y: 0 * y, x,
                                           key=jax.random.PRNGKey(1), diffusion=2.0,
-                                          steps=STEPS, solver="heun"))(x0)
+                                          steps=STEPS, solver="heun").xs)(x0)
     _, z_cov = _moment_errors(xs, np.asarray(_target().mean()), np.asarray(_target().covariance()))
     assert z_cov.max() > 20
 
@@ -62,10 +63,10 @@ def test_wrong_epsilon_term_is_detected(float64):
 @pytest.mark.slow  # the same sampler as the default forward-SDE test, time reversed
 def test_backward_sde_returns_to_the_base(float64):
     marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
-    x1 = _target().sample(jax.random.PRNGKey(2), N)
+    x1 = _target().sample(N, key=jax.random.PRNGKey(2))
     xs = jax.jit(lambda x: gen.sample_sde(marg.drift, marg.score, x, key=jax.random.PRNGKey(3),
                                           diffusion=1.0, steps=STEPS, solver="heun",
-                                          direction="backward"))(x1)
+                                          direction="backward").xs)(x1)
     z_mean, z_cov = _moment_errors(xs, np.zeros(2), np.eye(2))
     assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean, z_cov)
 
@@ -74,9 +75,9 @@ def test_backward_sde_returns_to_the_base(float64):
 def test_ode_adaptive_and_fixed_step_agree(float64):
     marg = gen.PathMarginal(gen.Interpolant.linear("sqrt"), _target())
     x0 = jax.random.normal(jax.random.PRNGKey(4), (64, 2), dtype=jnp.float64)
-    ref = gen.sample_ode(marg.drift, x0, solver="tsit5", rtol=1e-10, atol=1e-10)
-    heun = gen.sample_ode(marg.drift, x0, solver="heun", steps=STEPS)
-    euler = gen.sample_ode(marg.drift, x0, solver="euler", steps=STEPS)
+    ref = gen.sample_ode(marg.drift, x0, solver="tsit5", rtol=1e-10, atol=1e-10).xs
+    heun = gen.sample_ode(marg.drift, x0, solver="heun", steps=STEPS).xs
+    euler = gen.sample_ode(marg.drift, x0, solver="euler", steps=STEPS).xs
     err_h = float(jnp.max(jnp.abs(heun - ref)))
     err_e = float(jnp.max(jnp.abs(euler - ref)))
     assert err_h < 2e-3 and err_e > 20 * err_h, (err_h, err_e)
@@ -84,14 +85,15 @@ def test_ode_adaptive_and_fixed_step_agree(float64):
 
 def test_ode_log_likelihood_matches_exact_density(float64):
     marg = gen.PathMarginal(gen.Interpolant.linear("zero"), _target())
-    x1 = _target().sample(jax.random.PRNGKey(5), 16)
+    x1 = _target().sample(16, key=jax.random.PRNGKey(5))
     base = lambda x: -0.5 * x @ x - jnp.log(2 * jnp.pi)
-    ll = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, rtol=1e-9, atol=1e-9))(x1)
+    ll = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, rtol=1e-9,
+                                              atol=1e-9).log_prob)(x1)
     np.testing.assert_allclose(ll, _target().log_prob(x1), rtol=1e-6, atol=1e-6)
     # Hutchinson with 64 probes per point: unbiased, so the mean error over points is small
     llh = jax.jit(lambda x: gen.log_likelihood(marg.drift, x, base, probes=64,
                                                key=jax.random.PRNGKey(6), rtol=1e-7,
-                                               atol=1e-7))(x1)
+                                               atol=1e-7).log_prob)(x1)
     err = np.asarray(llh - _target().log_prob(x1))
     assert abs(err.mean()) < 4 * err.std() / np.sqrt(err.size) + 1e-6
     assert err.std() > 0  # the probes are random: not the exact trace
@@ -124,7 +126,7 @@ def test_diffusion_samplers_with_the_analytic_score(float64, method):
     xT = jax.random.normal(jax.random.PRNGKey(7), (N, 2), dtype=jnp.float64)
     xs = jax.jit(lambda x: gen.sample_diffusion(model, vp, x, prediction="noise",
                                                 method=method, key=jax.random.PRNGKey(8),
-                                                steps=STEPS))(xT)
+                                                steps=STEPS).xs)(xT)
     z_mean, z_cov = _moment_errors(xs, np.asarray(_target().mean()),
                                    np.asarray(_target().covariance()))
     assert z_mean.max() < 5 and z_cov.max() < 5, (z_mean, z_cov)
@@ -139,8 +141,8 @@ def test_ddim_is_exact_for_a_point_mass(float64):
                                                      jnp.zeros((1, 2, 2))))
     model = lambda t, x: -jnp.sqrt(vp.coefficients(t).gamma2) * point.score(t, x)
     xT = jax.random.normal(jax.random.PRNGKey(9), (8, 2), dtype=jnp.float64)
-    one = gen.ddim(model, vp, xT, steps=1)
-    many = gen.ddim(model, vp, xT, steps=37)
+    one = gen.ddim(model, vp, xT, steps=1).xs
+    many = gen.ddim(model, vp, xT, steps=37).xs
     c = vp.coefficients(vp.t_min)
     cT = vp.coefficients(vp.T)
     exact = c.beta * m + jnp.sqrt(c.gamma2) * (xT - cT.beta * m) / jnp.sqrt(cT.gamma2)
@@ -148,24 +150,117 @@ def test_ddim_is_exact_for_a_point_mass(float64):
     np.testing.assert_allclose(many, exact, rtol=1e-10, atol=1e-12)
 
 
-def test_sampler_arguments_are_checked():
+def test_sampler_arguments_are_checked(user_errors):
     f = lambda t, x: x
-    with pytest.raises(ValueError, match=r"shape \(n, d\)"):
-        gen.sample_ode(f, jnp.zeros(3))
-    with pytest.raises(ValueError, match="steps must be a positive int"):
-        gen.sample_ode(f, jnp.zeros((2, 3)), steps=0)
-    with pytest.raises(ValueError, match="solver must be one of"):
-        gen.sample_ode(f, jnp.zeros((2, 3)), solver="rk4")
-    with pytest.raises(ValueError, match="diffusion must be a scalar >= 0"):
-        gen.sample_sde(f, f, jnp.zeros((2, 3)), key=jax.random.PRNGKey(0), diffusion=-1.0)
-    with pytest.raises(ValueError, match="direction"):
-        gen.sample_sde(f, f, jnp.zeros((2, 3)), key=jax.random.PRNGKey(0), direction="up")
-    with pytest.raises(ValueError, match="needs key"):
-        gen.divergence(lambda x: x, jnp.zeros(3), probes=2)
-
-
-def test_diffusion_sampler_rejects_an_adaptive_sde_solver():
+    z = jnp.zeros((2, 3))
+    key = jax.random.PRNGKey(0)
     vp = gen.Diffusion.vp()
-    with pytest.raises(ValueError, match="solver must be 'euler' or 'heun'"):
+    with pytest.raises(ValueError, match=r"sample_ode: x0 must be of shape \(n, d\), got shape "
+                                         r"\(3,\)"):
+        gen.sample_ode(f, jnp.zeros(3))
+    with pytest.raises(ValueError, match="sample_ode: steps must be a positive int, got 0"):
+        gen.sample_ode(f, z, steps=0)
+    with pytest.raises(TypeError, match=r"sample_ode: steps must be a positive int, got 2\.5"):
+        gen.sample_ode(f, z, steps=2.5)
+    with pytest.raises(ValueError, match="sample_ode: solver must be one of 'dopri5', 'euler'"):
+        gen.sample_ode(f, z, solver="rk4")
+    with pytest.raises(ValueError, match="sample_ode: rtol must be a positive finite number"):
+        gen.sample_ode(f, z, solver="tsit5", rtol=0.0)
+    with pytest.raises(ValueError, match="sample_ode: t1 must be different from t0"):
+        gen.sample_ode(f, z, t0=1.0)
+    with pytest.raises(TypeError, match="sample_ode: x0 must be a real array"):
+        gen.sample_ode(f, z > 0)
+    with pytest.raises(ValueError, match="sample_sde: diffusion must be a scalar >= 0"):
+        gen.sample_sde(f, f, z, key=key, diffusion=-1.0)
+    with pytest.raises(ValueError, match="sample_sde: direction must be one of"):
+        gen.sample_sde(f, f, z, key=key, direction="up")
+    with pytest.raises(TypeError, match="sample_sde: key must be a PRNG key"):
+        gen.sample_sde(f, f, z, key=None)
+    with pytest.raises(ValueError, match=r"sample_sde: t1 must be greater than t0 = 1\.0"):
+        gen.sample_sde(f, f, z, key=key, t0=1.0, t1=0.0)
+    with pytest.raises(TypeError, match="divergence: key must be a PRNG key"):
+        gen.divergence(f, jnp.zeros(3), probes=2)
+    with pytest.raises(ValueError, match=r"divergence: x must be one point of shape \(d,\)"):
+        gen.divergence(f, z)
+    with pytest.raises(TypeError, match="log_likelihood: key must be a PRNG key"):
+        gen.log_likelihood(f, z, lambda x: 0.0, probes=2)
+    with pytest.raises(TypeError, match="log_likelihood: base_log_prob must be a callable"):
+        gen.log_likelihood(f, z, None)
+    with pytest.raises(TypeError, match="ddim: diffusion must be a Diffusion, got a Interpolant"):
+        gen.ddim(f, gen.Interpolant.linear(), z)
+    with pytest.raises(ValueError, match="ddim: prediction must be one of"):
+        gen.ddim(f, vp, z, prediction="eps")
+    with pytest.raises(ValueError, match="sample_diffusion: method must be one of"):
+        gen.sample_diffusion(f, vp, z, method="dpm")
+    with pytest.raises(TypeError, match="sample_diffusion: key must be a PRNG key"):
+        gen.sample_diffusion(f, vp, z, method="sde")
+
+
+def test_diffusion_sampler_rejects_an_adaptive_sde_solver(user_errors):
+    vp = gen.Diffusion.vp()
+    with pytest.raises(ValueError, match="sample_diffusion: solver must be one of 'euler', "
+                                         "'heun', got 'tsit5'"):
         gen.sample_diffusion(lambda t, x: x, vp, jnp.zeros((2, 2)), method="sde",
                              solver="tsit5", key=jax.random.PRNGKey(0))
+
+
+def test_samplers_report_their_status_and_throw():
+    # an adaptive solve with too few steps reports max_steps_reached (throw=False) or raises
+    # with the status's message (throw=True); non-finite samples are RESULTS.nonfinite
+    f = lambda t, x: x
+    x0 = jnp.ones((3, 2))
+    short = jax.jit(lambda x, throw: gen.sample_ode(f, x, solver="tsit5", max_steps=2,
+                                                    throw=throw), static_argnums=1)
+    status = short(x0, False).status
+    assert status == RESULTS.max_steps_reached and status != RESULTS.successful
+    with pytest.raises(Exception, match="sample_ode: The maximum number of solver steps"):
+        jax.block_until_ready(short(x0, True).xs)
+    vp = gen.Diffusion.vp()
+    overflow = lambda t, x: x * jnp.inf
+    ddim = jax.jit(lambda x, throw: gen.ddim(overflow, vp, x, steps=2, throw=throw),
+                   static_argnums=1)
+    assert ddim(x0, False).status == RESULTS.nonfinite
+    with pytest.raises(Exception, match="ddim: Nonfinite"):
+        jax.block_until_ready(ddim(x0, True).xs)
+    sde = jax.jit(lambda x: gen.sample_sde(overflow, f, x, key=jax.random.PRNGKey(0), steps=2,
+                                           throw=False))(x0)
+    assert sde.status == RESULTS.nonfinite and not bool(sde.converged)
+    ll = jax.jit(lambda x: gen.log_likelihood(overflow, x, lambda y: -0.5 * y @ y,
+                                              solver="euler", steps=2, throw=False))(x0)
+    assert ll.status == RESULTS.nonfinite
+
+
+def test_save_times_vmap_and_linear_flow(float64):
+    # dx/dt = −x: x(t) = x0 e^{−t}, saved at the requested times; the Tsit5 solve at 1e-10
+    # against the closed form, and vmapped over two batches
+    f = lambda t, x: -x
+    x0 = jnp.asarray(np.random.default_rng(0).normal(size=(2, 5, 3)))
+    times = jnp.array([0.0, 0.25, 1.0])
+    out = jax.jit(jax.vmap(lambda x: gen.sample_ode(f, x, solver="tsit5", rtol=1e-10,
+                                                    atol=1e-10, save_times=times)))(x0)
+    assert out.trajectory.shape == (2, 3, 5, 3) and out.xs.shape == (2, 5, 3)
+    expected = np.exp(-np.asarray(times))[None, :, None, None] * np.asarray(x0)[:, None]
+    np.testing.assert_allclose(out.trajectory, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out.xs, expected[:, -1], rtol=1e-9)
+    assert out.xs.dtype == jnp.float64 and bool(jnp.all(out.converged))
+    assert np.all(np.asarray(out.num_steps) > 1)
+
+
+def test_samplers_keep_float32_and_promote_integers(float64):
+    # float32 points give float32 samples even with x64 on and a field computing in float64;
+    # integer points are promoted to the default float (float64 here): Euler on dx/dt = −x
+    # with 3 steps is exactly x0 (2/3)³
+    wide = lambda t, x: -x * jnp.ones((), jnp.float64)
+    x = jnp.zeros((4, 2), jnp.float32)
+    key = jax.random.PRNGKey(0)
+    out = jax.jit(lambda x: (
+        gen.sample_ode(wide, x, solver="euler", steps=2).xs,
+        gen.sample_sde(wide, wide, x, key=key, steps=2).xs,
+        gen.ddim(wide, gen.Diffusion.vp(), x, steps=2).xs,
+        gen.log_likelihood(wide, x, lambda y: -0.5 * y @ y, solver="euler", steps=2).log_prob,
+    ))(x)
+    assert [o.dtype for o in out] == [jnp.float32] * 4
+    ints = jax.jit(lambda y: gen.sample_ode(lambda t, y: -y, y, solver="euler", steps=3).xs)(
+        jnp.arange(4).reshape(2, 2))
+    assert ints.dtype == jnp.float64
+    np.testing.assert_allclose(ints, np.arange(4).reshape(2, 2) * (2 / 3) ** 3, rtol=1e-14)
