@@ -2,6 +2,7 @@
 multi-scale and linear kernels, as a biased V-statistic or an unbiased U-statistic."""
 
 import functools
+from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
@@ -51,7 +52,7 @@ def mmd(
     y: Real[ArrayLike, "m ..."],
     *,
     kernel: str = "rbf",
-    bandwidth: float | Real[ArrayLike, "..."] | None = None,
+    bandwidth: float | Sequence[float] | Real[ArrayLike, "..."] | None = None,
     unbiased: bool = False,
     alpha: float = 1.0,
 ) -> Float[Array, ""]:
@@ -79,7 +80,8 @@ def mmd(
 
     - `x`, `y`: samples, shapes `(n, d)` and `(m, d)` (a 1-D array is `(n, 1)`).
     - `kernel`: one of `"rbf"`, `"rational_quadratic"`, `"multiscale"`, `"linear"`.
-    - `bandwidth`: a positive number or a 1-D array of them, or None for the default.
+    - `bandwidth`: a positive number, or a sequence or 1-D array of them, or None for the
+      default.
     - `unbiased`: the U-statistic instead of the V-statistic.
     - `alpha`: the rational-quadratic exponent α > 0.
 

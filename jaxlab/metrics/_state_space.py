@@ -48,7 +48,9 @@ def _cells(x, lo, hi, bins: int, reference_compat: bool):
     if reference_compat:
         # the published binning: truncate toward zero, keep coordinates strictly inside
         # 0 < c < bins, so the first bin of every axis (and the maximum) is discarded
-        index = jnp.trunc(scaled)
+        # the maximum maps to `bins` exactly in the published arithmetic; XLA may divide by
+        # multiplying with a reciprocal, which can land just below it
+        index = jnp.where(x == hi, bins, jnp.trunc(scaled))
         counted = jnp.all((index > 0) & (index < bins), axis=1)
     else:
         index = jnp.clip(jnp.floor(scaled), 0, bins - 1)
