@@ -160,7 +160,7 @@ def np_stock_vi(next_state, reward, prob, gamma, support, grid, *, tol, max_iter
 # ---------------------------------------------------------------- data
 
 def _problem(num_states, dtype):
-    mdp64 = random_mdp(jax.random.key(num_states), num_states, A, M, rewards=REWARDS,
+    mdp64 = random_mdp(num_states, A, M, key=jax.random.key(num_states), rewards=REWARDS,
                        discount=GAMMA, dtype=jnp.float64)
     nxt, r, p = (np.asarray(x) for x in (mdp64.next_state, mdp64.reward, mdp64.prob))
     assert not np.asarray(mdp64.terminal).any()

@@ -11,9 +11,9 @@ exhaustive references; and a stock-augmented quantile-regression DQN.
 *Optimizing Return Distributions with Distributional Dynamic Programming*, JMLR.
 """
 
+from ._bellman import ExactReturns as ExactReturns
 from ._bellman import PolicyEvaluation as PolicyEvaluation
 from ._bellman import categorical_bellman_operator as categorical_bellman_operator
-from ._bellman import default_support as default_support
 from ._bellman import evaluate_policy as evaluate_policy
 from ._bellman import exact_bellman_operator as exact_bellman_operator
 from ._bellman import exact_return_distribution as exact_return_distribution
@@ -23,6 +23,7 @@ from ._bruteforce import best_markov_policy_value as best_markov_policy_value
 from ._bruteforce import cvar_of as cvar_of
 from ._bruteforce import history_policy_distributions as history_policy_distributions
 from ._bruteforce import markov_policy_distributions as markov_policy_distributions
+from ._bruteforce import optimal_action_agreement as optimal_action_agreement
 from ._cvar import CVaRSolution as CVaRSolution
 from ._cvar import optimize_cvar as optimize_cvar
 from ._distances import cramer as cramer
@@ -42,7 +43,11 @@ from ._envs import foraging_homeostasis as foraging_homeostasis
 from ._envs import random_mdp as random_mdp
 from ._envs import risky_safe_chain as risky_safe_chain
 from ._envs import two_step_gamble as two_step_gamble
+from ._greedy import greedy_stock_action as greedy_stock_action
+from ._greedy import stock_qrdqn_policy as stock_qrdqn_policy
 from ._mdp import FiniteMDP as FiniteMDP
+from ._mdp import lattice_spacing as lattice_spacing
+from ._network import StockQNetwork as StockQNetwork
 from ._objectives import AbstractExpectedUtility as AbstractExpectedUtility
 from ._objectives import AbstractObjective as AbstractObjective
 from ._objectives import CVaRObjective as CVaRObjective
@@ -53,20 +58,17 @@ from ._objectives import MixtureWarning as MixtureWarning
 from ._objectives import NegativePart as NegativePart
 from ._objectives import QuantileObjective as QuantileObjective
 from ._objectives import ThresholdProbability as ThresholdProbability
-from ._qrdqn import StockQNetwork as StockQNetwork
-from ._qrdqn import StockQRDQNCVaR as StockQRDQNCVaR
-from ._qrdqn import StockQRDQNResult as StockQRDQNResult
-from ._qrdqn import greedy_stock_action as greedy_stock_action
-from ._qrdqn import quantile_huber_loss as quantile_huber_loss
-from ._qrdqn import stock_qrdqn_cvar as stock_qrdqn_cvar
-from ._qrdqn import stock_qrdqn_policy as stock_qrdqn_policy
-from ._qrdqn import train_stock_qrdqn as train_stock_qrdqn
+from ._projection import default_support as default_support
+from ._qrdqn_cvar import StockQRDQNCVaR as StockQRDQNCVaR
+from ._qrdqn_cvar import stock_qrdqn_cvar as stock_qrdqn_cvar
+from ._qrdqn_train import StockQRDQNResult as StockQRDQNResult
+from ._qrdqn_train import train_stock_qrdqn as train_stock_qrdqn
+from ._quantile_loss import quantile_huber_loss as quantile_huber_loss
 from ._rollout import sample_returns as sample_returns
 from ._stock import StockEvaluation as StockEvaluation
-from ._stock import StockPolicy as StockPolicy
 from ._stock import StockSolution as StockSolution
 from ._stock import evaluate_stock_policy as evaluate_stock_policy
-from ._stock import integer_stock_grid as integer_stock_grid
 from ._stock import stock_augmented_policy_iteration as stock_augmented_policy_iteration
 from ._stock import stock_augmented_value_iteration as stock_augmented_value_iteration
-
+from ._stock_grid import StockPolicy as StockPolicy
+from ._stock_grid import reachable_stock_grid as reachable_stock_grid

@@ -1,18 +1,5 @@
-"""The categorical distributional Bellman backup and Markov policy evaluation.
-
-Every backup pushes the next-state distributions on the support z₁..z_K through
-x ↦ r + γx and projects back onto the support (Rowland et al., 2018). The projection is
-linear and depends only on (r, γ, z), so it is prepared once per problem
-(`ProjectionPlan`) outside the sweeps, in one of two forms:
-
-- **grouped** (at most `MAX_REWARD_GROUPS` distinct rewards, the usual case): one K×K
-  projection matrix per distinct reward; a sweep first adds up the outcomes that share a
-  reward, then multiplies — dense matrix products, fast on CPU and accelerators;
-- **scatter** (many distinct rewards, or rewards only known under tracing): the lower
-  neighbour and the split of every shifted atom; a sweep is one scatter-add.
-"""
-
-from typing import NamedTuple
+"""Distributional Bellman operators and the evaluation of Markov policies: categorical
+(projected onto a support, `_projection.py`) and exact (finite supports, no projection)."""
 
 import equinox as eqx
 import jax
@@ -20,163 +7,95 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from .._core.checks import concrete_values, shape_str
-from ._distributions import Categorical, FiniteSupport, categorical_projection
+from .._core.checks import (
+    check_bool,
+    check_instance,
+    check_int,
+    check_number,
+    concrete_values,
+    message,
+    shape_str,
+)
+from .._core.results import RESULTS, AbstractResult, check_status
+from ._distributions import Categorical, FiniteSupport
 from ._mdp import FiniteMDP
-
-MAX_REWARD_GROUPS = 32
-
-
-class ProjectionPlan(NamedTuple):
-    """How the atoms r + γ z_j of every outcome land on the support.
-
-    Grouped form (`phi` set): `reward_index` `(*batch,)` the group of each outcome's reward,
-    `phi` `(U, K, K)` the projection matrix of each distinct reward. Scatter form (`low`
-    set): `low` `(*batch, K)` the lower neighbour of each shifted atom and `frac` its share
-    for the upper neighbour.
-    """
-
-    reward_index: Array | None
-    phi: Array | None
-    low: Array | None
-    frac: Array | None
+from ._projection import (
+    ProjectionPlan,
+    check_support,
+    default_support,
+    default_tolerance,
+    delta0,
+    delta0_cost,
+    project_outcomes,
+    projection_plan,
+    sup_wasserstein1_categorical,
+)
 
 
-def _positions(reward, discount, support):
-    """Fractional support positions of r + γ z_j, clipped, snapped onto support points."""
-    k = support.shape[0]
-    delta = (support[-1] - support[0]) / (k - 1)
-    x = jnp.asarray(reward, support.dtype)[..., None] + discount * support
-    pos = jnp.clip((x - support[0]) / delta, 0.0, k - 1)
-    # positions within rounding of a support point go onto it, so integer lattices stay exact
-    snapped = jnp.round(pos)
-    tol = 64 * jnp.finfo(pos.dtype).eps * k
-    return jnp.where(jnp.abs(pos - snapped) < tol, snapped, pos)
-
-
-def projection_plan(reward: ArrayLike, discount: float, support: Array) -> ProjectionPlan:
-    """The projection of r + γ·z onto `support` for every reward of `reward` `(*batch,)`.
-
-    Grouped when `reward` is concrete with at most `MAX_REWARD_GROUPS` distinct values,
-    scatter otherwise. Call it outside `jit` to get the grouped form.
-    """
-    r = concrete_values(reward)
-    k = support.shape[0]
-    if r is not None:
-        values, inverse = np.unique(r, return_inverse=True)
-        if values.size <= MAX_REWARD_GROUPS:
-            pos = _positions(values, discount, support)                       # (U, K)
-            phi = jnp.maximum(0.0, 1.0 - jnp.abs(pos[..., None] - jnp.arange(k, dtype=pos.dtype)))
-            return ProjectionPlan(jnp.asarray(inverse.reshape(r.shape), jnp.int32), phi,
-                                  None, None)
-    pos = _positions(reward, discount, support)
-    low = jnp.minimum(jnp.floor(pos), k - 1)
-    return ProjectionPlan(None, None, low.astype(jnp.int32), pos - low)
-
-
-def project_outcomes(mass: Array, plan: ProjectionPlan) -> Array:
-    """Σ_m Π[masses `mass[s, c, a, m, :]` at r_{sam} + γ z]: `(S, C, A, M, K) -> (S, C, A, K)`.
-
-    `plan` is a `projection_plan` of rewards `(S, A, M)`.
-    """
-    s, c, a, _, k = mass.shape
-    if plan.phi is not None:
-        onehot = jax.nn.one_hot(plan.reward_index, plan.phi.shape[0], dtype=mass.dtype)
-        grouped = jnp.einsum("scamk,samu->scauk", mass, onehot)
-        return jnp.einsum("scauk,ukj->scaj", grouped, plan.phi.astype(mass.dtype))
-    rows = jnp.arange(s * c * a, dtype=jnp.int32).reshape(s, c, a, 1, 1) * k
-    low = plan.low[:, None]
-    frac = plan.frac[:, None].astype(mass.dtype)
-    high = jnp.minimum(low + 1, k - 1)
-    out = jnp.zeros(s * c * a * k, mass.dtype)
-    out = out.at[(rows + low).reshape(-1)].add((mass * (1 - frac)).reshape(-1))
-    out = out.at[(rows + high).reshape(-1)].add((mass * frac).reshape(-1))
-    return out.reshape(s, c, a, k)
-
-
-def check_support(support: ArrayLike, name: str = "support") -> Array:
-    """An evenly spaced increasing `(K,)` support containing 0, or a `ValueError`."""
-    support = jnp.asarray(support)
-    if not jnp.issubdtype(support.dtype, jnp.floating):
-        support = support.astype(jnp.result_type(float))
-    if support.ndim != 1 or support.shape[0] < 2:
-        raise ValueError(f"{name} must have shape (K,) with K >= 2, got {shape_str(support)}")
-    c = concrete_values(support)
-    if c is not None:
-        d = np.diff(c)
-        slack = 1024 * np.finfo(c.dtype).eps * max(np.abs(c).max(), 1e-30)
-        if not (d > 0).all() or np.abs(d - d.mean()).max() > slack:
-            raise ValueError(f"{name} must be evenly spaced and increasing, got spacings from "
-                             f"{d.min():.6g} to {d.max():.6g}")
-        if not c[0] <= 0 <= c[-1]:
-            raise ValueError(f"{name} must contain 0 in [z_1, z_K] (episodes end with return "
-                             f"0), got [{c[0]:.6g}, {c[-1]:.6g}]")
-    return support
-
-
-def default_support(mdp: FiniteMDP, num_atoms: int = 51, dtype=None) -> Float[Array, " K"]:
-    """A support covering every possible return of `mdp`.
-
-    For integer rewards, γ = 1 and a finite horizon, the integers from the least to the
-    largest possible return (so the categorical representation is exact) when there are at
-    most 2001 of them; otherwise `num_atoms` evenly spaced points over `mdp.return_bounds()`.
-    """
-    dtype = dtype or mdp.reward.dtype
-    lo, hi = mdp.return_bounds()
-    if mdp.discount == 1.0 and mdp.horizon is not None and mdp.has_integer_rewards() \
-            and hi - lo + 1 <= 2001:
-        return jnp.arange(round(lo), round(hi) + 1, dtype=dtype)
-    if hi == lo:
-        lo, hi = lo - 1.0, hi + 1.0
-    return jnp.linspace(lo, hi, num_atoms, dtype=dtype)
-
-
-def _delta0(support: Array) -> Array:
-    return categorical_projection(jnp.zeros((1,), support.dtype), jnp.ones((1,), support.dtype),
-                                  support)
-
-
-def sup_wasserstein1_categorical(p: Array, q: Array, support: Array) -> Array:
-    """max over the batch of W₁ between categorical rows `p, q: (..., K)` on `support`."""
-    delta = (support[-1] - support[0]) / (support.shape[0] - 1)
-    return delta * jnp.max(jnp.sum(jnp.abs(jnp.cumsum(p - q, axis=-1)), axis=-1))
-
-
-def markov_policy(policy: ArrayLike, mdp: FiniteMDP, name: str = "policy") -> Array:
+def markov_policy(policy: ArrayLike, mdp: FiniteMDP) -> Float[Array, "*H S A"]:
     """A Markov policy as probabilities `(S, A)` or time-dependent `(H, S, A)`.
 
-    Accepts probabilities of those shapes or deterministic action indices `(S,)`, `(H, S)`.
+    Accepts probabilities of those shapes, or deterministic action indices (an integer
+    array) `(S,)` or `(H, S)`.
+
+    **Returns:** the probabilities, in the MDP's floating dtype.
+
+    **Raises:** `TypeError` for a non-numeric or complex policy; `ValueError` for a wrong
+    shape, actions outside `0..A-1`, or probabilities that are negative or do not sum to 1.
     """
+    return _markov_policy("markov_policy", policy, mdp)
+
+
+def _markov_policy(fn, policy, mdp, name="policy"):
+    check_instance(fn, "mdp", mdp, FiniteMDP)
     policy = jnp.asarray(policy)
     s, a = mdp.num_states, mdp.num_actions
     if jnp.issubdtype(policy.dtype, jnp.integer):
         if policy.shape not in ((s,),) and not (policy.ndim == 2 and policy.shape[1] == s):
-            raise ValueError(f"{name}: deterministic policies are action indices of shape "
-                             f"(S,) = ({s},) or (H, S), got {shape_str(policy)}")
+            raise ValueError(message(fn, name, f"action indices of shape (S,) = ({s},) or "
+                                     "(H, S) (a deterministic policy)",
+                                     f"shape {shape_str(policy)}"))
         c = concrete_values(policy)
         if c is not None and (c.min() < 0 or c.max() >= a):
-            raise ValueError(f"{name}: actions must lie in 0..{a - 1}, got {c.min()}..{c.max()}")
+            raise ValueError(message(fn, name, f"actions in 0..{a - 1}",
+                                     f"{c.min()}..{c.max()}"))
         policy = jax.nn.one_hot(policy, a, dtype=mdp.prob.dtype)
+    elif not jnp.issubdtype(policy.dtype, jnp.floating):
+        raise TypeError(message(fn, name, "action probabilities (a floating array) or action "
+                                "indices (an integer array)", f"dtype {policy.dtype}"))
     if policy.shape[-2:] != (s, a) or policy.ndim not in (2, 3):
-        raise ValueError(f"{name}: stochastic policies have shape (S, A) = ({s}, {a}) or "
-                         f"(H, S, A), got {shape_str(policy)}")
+        raise ValueError(message(fn, name, f"probabilities of shape (S, A) = ({s}, {a}) or "
+                                 "(H, S, A)", f"shape {shape_str(policy)}"))
     if policy.ndim == 3 and policy.shape[0] != mdp.horizon:
-        raise ValueError(f"{name}: a time-dependent policy needs a leading axis of length "
-                         f"horizon={mdp.horizon}, got {shape_str(policy)}")
+        raise ValueError(message(fn, name, f"time-dependent with a leading axis of length "
+                                 f"horizon={mdp.horizon}", f"shape {shape_str(policy)}"))
     c = concrete_values(policy)
     if c is not None and ((c < 0).any() or np.abs(c.sum(-1) - 1).max() > 1e-6):
-        raise ValueError(f"{name}: action probabilities must be non-negative and sum to 1 "
-                         "over the last axis")
+        raise ValueError(message(fn, name, "non-negative action probabilities summing to 1 "
+                                 "over the last axis", f"sums from {c.sum(-1).min():.6g} to "
+                                 f"{c.sum(-1).max():.6g} and least entry {c.min():.6g}"))
     return policy.astype(mdp.prob.dtype)
 
 
-def _markov_backup(mdp: FiniteMDP, plan: ProjectionPlan, next_dist: Array,
-                   delta0: Array) -> Array:
-    """(S, A, K): the law of R + γ G' when G' ~ next_dist(S') (state distributions (S, K))."""
-    nd = jnp.where(mdp.terminal[:, None], delta0, next_dist)
+def _stationary(fn, policy, mdp):
+    pi = _markov_policy(fn, policy, mdp)
+    if pi.ndim != 2:
+        raise ValueError(message(fn, "policy", "stationary, of shape (S, A) or (S,)",
+                                 f"shape {shape_str(pi)}"))
+    return pi
+
+
+def _markov_backup(mdp: FiniteMDP, plan: ProjectionPlan, next_dist: Array, next_err: Array,
+                   d0: Array, err0: Array) -> tuple[Array, Array]:
+    """(S, A, K) the law of R + γ G' when G' ~ next_dist(S') (state distributions (S, K)),
+    and (S, A) its projection-error bound from the next states' bounds `next_err` (S,)."""
+    nd = jnp.where(mdp.terminal[:, None], d0, next_dist)
+    ne = jnp.where(mdp.terminal, err0, next_err)
     mass = mdp.prob[..., None] * nd[mdp.next_state]
-    out = project_outcomes(mass[:, None], plan)[:, 0]
-    return jnp.where(mdp.terminal[:, None, None], delta0, out)
+    out, cost = project_outcomes(mass[:, None], plan)
+    err = cost[:, 0] + mdp.discount * jnp.sum(mdp.prob * ne[mdp.next_state], axis=-1)
+    terminal = mdp.terminal[:, None]
+    return (jnp.where(terminal[..., None], d0, out[:, 0]), jnp.where(terminal, err0, err))
 
 
 def categorical_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
@@ -187,11 +106,14 @@ def categorical_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
     return distributions); `policy` a stationary Markov policy (see `markov_policy`).
 
     **Returns:** the `Categorical` `(S, A)` of Π_C[R + γ G(S', A')] with A' ~ π(S').
+
+    **Raises:** `TypeError` for a non-`Categorical`; `ValueError` for a malformed or
+    time-dependent policy or a malformed support.
     """
-    support = check_support(distributions.support)
-    pi = markov_policy(policy, mdp)
-    if pi.ndim != 2:
-        raise ValueError("categorical_bellman_operator: needs a stationary policy (S, A)")
+    fn = "categorical_bellman_operator"
+    check_instance(fn, "distributions", distributions, Categorical)
+    support = check_support(fn, distributions.support)
+    pi = _stationary(fn, policy, mdp)
     plan = projection_plan(mdp.reward, mdp.discount, support)
     return Categorical(support, _categorical_backup(mdp, pi, distributions.weights, support,
                                                     plan))
@@ -200,7 +122,8 @@ def categorical_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
 @eqx.filter_jit
 def _categorical_backup(mdp, pi, weights, support, plan):
     nd = jnp.einsum("sa,sak->sk", pi, weights)
-    return _markov_backup(mdp, plan, nd, _delta0(support))
+    zeros = jnp.zeros(mdp.num_states, support.dtype)
+    return _markov_backup(mdp, plan, nd, zeros, delta0(support), jnp.zeros((), support.dtype))[0]
 
 
 def exact_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
@@ -209,11 +132,13 @@ def exact_bellman_operator(mdp: FiniteMDP, policy: ArrayLike,
 
     `distributions` has batch shape `(S, A)` and n atoms; the result has `A·M·n` atoms per
     (s, a) (uncompacted: call `.compact()`); terminal states return δ₀.
+
+    **Raises:** `TypeError` for a non-`FiniteSupport`; `ValueError` for a malformed or
+    time-dependent policy.
     """
-    pi = markov_policy(policy, mdp)
-    if pi.ndim != 2:
-        raise ValueError("exact_bellman_operator: needs a stationary policy (S, A)")
-    return _exact_backup(mdp, pi, distributions)
+    fn = "exact_bellman_operator"
+    check_instance(fn, "distributions", distributions, FiniteSupport)
+    return _exact_backup(mdp, _stationary(fn, policy, mdp), distributions)
 
 
 @eqx.filter_jit
@@ -235,7 +160,7 @@ def _exact_backup(mdp, pi, distributions):
     return FiniteSupport(nv, npr)
 
 
-class PolicyEvaluation(eqx.Module):
+class PolicyEvaluation(AbstractResult):
     """The return distributions of a Markov policy (`evaluate_policy`).
 
     **Fields:**
@@ -243,24 +168,24 @@ class PolicyEvaluation(eqx.Module):
     - `state_action`: `Categorical` `(S, A)`: law of G from (s, a), following π after.
     - `state`: `Categorical` `(S,)`: law of G from s (A ~ π(s)).
     - `initial`: `Categorical` `()`: law of G from S₀ ~ `mdp.initial`.
+    - `projection_error`: `(S,)` a bound on the 1-Wasserstein distance between `state` and
+      the true law of G from s: the transport cost of every categorical projection,
+      accumulated along the policy (0 on a support that contains every return).
     - `iterations`: sweeps done (the horizon, for finite-horizon problems).
     - `residual`: sup-W₁ change of the last sweep (0 for finite horizons).
-    - `converged`: whether `residual <= tol` (always True for finite horizons).
+    - `status`: a `RESULTS` item: `successful`; `inexact_support` (finite horizon: the
+      support does not hold every return, `projection_error` > 0); `not_converged`
+      (infinite horizon: `max_iterations` sweeps did not reach `tol`); `nonfinite`.
+    - `converged`: `status == RESULTS.successful`.
     """
 
     state_action: Categorical
     state: Categorical
     initial: Categorical
+    projection_error: Float[Array, " S"]
     iterations: Int[Array, ""]
     residual: Float[Array, ""]
-    converged: Array
-
-
-def _tolerance(tol, support):
-    if tol is not None:
-        return tol
-    eps = float(jnp.finfo(support.dtype).eps)
-    return 10 * eps * support.shape[0] * (float(support[-1]) - float(support[0]))
+    status: RESULTS
 
 
 def evaluate_policy(mdp: FiniteMDP, policy: ArrayLike, *, support: ArrayLike | None = None,
@@ -268,98 +193,145 @@ def evaluate_policy(mdp: FiniteMDP, policy: ArrayLike, *, support: ArrayLike | N
                     max_iterations: int = 10_000, throw: bool = True) -> PolicyEvaluation:
     """Distributional policy evaluation of a Markov policy with the categorical representation.
 
-    Finite horizon: exact backward recursion η_t = Π_C T^{π_t} η_{t+1} from η_H = δ₀ (exact
-    whenever the support is a lattice containing every return, e.g. `default_support` for
-    integer rewards and γ = 1). Infinite horizon: the projected operator iterated from δ₀ to
-    its fixed point (a √γ-contraction in the Cramér distance, Rowland et al. 2018), stopping
-    when the sup-W₁ change of a sweep is below `tol`.
+    Finite horizon: exact backward recursion η_t = Π_C T^{π_t} η_{t+1} from η_H = δ₀ — exact
+    whenever the support is a lattice containing every return (`default_support`, for
+    rewards on a lattice δℤ and γ = 1); otherwise the status is `inexact_support` and
+    `projection_error` bounds the error. Infinite horizon: the projected operator iterated
+    from δ₀ to its fixed point (a √γ-contraction in the Cramér distance, Rowland et al.
+    2018), stopping when the sup-W₁ change of a sweep is below `tol`; the categorical fixed
+    point is an approximation by construction, bounded by `projection_error`.
 
     **Arguments:**
 
     - `mdp`: the `FiniteMDP`.
     - `policy`: `(S, A)` probabilities or `(S,)` actions; `(H, S, A)` / `(H, S)` for a
       time-dependent policy of a finite-horizon problem.
-    - `support`: `(K,)` evenly spaced, containing 0; default `default_support(mdp, num_atoms)`.
+    - `support`: `(K,)` evenly spaced, its range containing 0; default
+      `default_support(mdp, num_atoms)`.
     - `tol`: stopping tolerance on the sup-W₁ change (default: 10·eps·K·(z_K − z_1)).
     - `max_iterations`: sweep limit for infinite horizons.
-    - `throw`: raise (via `eqx.error_if`) if the iteration did not converge.
+    - `throw`: raise at run time when the status is not successful; with `throw=False` it
+      is only reported.
 
     **Returns:** a `PolicyEvaluation`.
 
-    **Raises:** `ValueError` for a malformed policy or support; a runtime error if not
-    converged and `throw`.
+    **Raises:** `TypeError`/`ValueError` for a malformed policy, support or setting; with
+    `throw`, a runtime error naming the status.
 
-    **Reference:** Pires et al. (2025), *Optimizing Return Distributions with Distributional
+    **References:** Pires et al. (2025), *Optimizing Return Distributions with Distributional
     Dynamic Programming*, §3; Rowland et al. (2018), *An Analysis of Categorical
     Distributional Reinforcement Learning*.
     """
-    support = check_support(default_support(mdp, num_atoms) if support is None else support)
+    fn = "evaluate_policy"
+    check_instance(fn, "mdp", mdp, FiniteMDP)
+    support = check_support(fn, default_support(mdp, num_atoms) if support is None else support)
     support = support.astype(mdp.prob.dtype)
-    pi = markov_policy(policy, mdp)
-    tol = _tolerance(tol, support)
+    pi = _markov_policy(fn, policy, mdp)
+    tol = default_tolerance(check_number(fn, "tol", tol, minimum=0.0, none_ok=True), support)
+    max_iterations = check_int(fn, "max_iterations", max_iterations, minimum=1)
+    throw = check_bool(fn, "throw", throw)
     plan = projection_plan(mdp.reward, mdp.discount, support)
     return _evaluate(mdp, pi, support, plan, tol, max_iterations, throw)
 
 
 @eqx.filter_jit
 def _evaluate(mdp, pi, support, plan, tol, max_iterations, throw):
-    delta0 = _delta0(support)
-    s, a = mdp.num_states, mdp.num_actions
-    init = jnp.broadcast_to(delta0, (s, support.shape[0]))
+    d0, err0 = delta0(support), delta0_cost(support)
+    s, a, k = mdp.num_states, mdp.num_actions, support.shape[0]
+    init = jnp.broadcast_to(d0, (s, k))
+    init_err = jnp.full((s,), err0)
     if mdp.horizon is not None:
         pis = jnp.broadcast_to(pi, (mdp.horizon, s, a)) if pi.ndim == 2 else pi
 
-        def step(xi, pi_t):
-            eta = _markov_backup(mdp, plan, xi, delta0)
-            return jnp.einsum("sa,sak->sk", pi_t, eta), None
+        def step(carry, pi_t):
+            eta, err = _markov_backup(mdp, plan, *carry, d0, err0)
+            return (jnp.einsum("sa,sak->sk", pi_t, eta), jnp.einsum("sa,sa->s", pi_t, err)), None
 
-        xi1, _ = jax.lax.scan(step, init, pis[1:], reverse=True)
-        eta = _markov_backup(mdp, plan, xi1, delta0)
+        (xi1, err1), _ = jax.lax.scan(step, (init, init_err), pis[1:], reverse=True)
+        eta, err = _markov_backup(mdp, plan, xi1, err1, d0, err0)
         pi0 = pis[0]
-        iterations, residual, converged = jnp.asarray(mdp.horizon), jnp.zeros((), support.dtype), \
-            jnp.asarray(True)
+        iterations, residual = jnp.asarray(mdp.horizon), jnp.zeros((), support.dtype)
+        converged = jnp.asarray(True)
     else:
         pi0 = pi
 
         def cond(state):
-            i, _, res = state
+            i, _, _, res = state
             return (i < max_iterations) & (res > tol)
 
         def body(state):
-            i, eta, _ = state
-            new = _markov_backup(mdp, plan, jnp.einsum("sa,sak->sk", pi, eta), delta0)
-            return i + 1, new, sup_wasserstein1_categorical(new, eta, support)
+            i, eta, err, _ = state
+            new, new_err = _markov_backup(mdp, plan, jnp.einsum("sa,sak->sk", pi, eta),
+                                          jnp.einsum("sa,sa->s", pi, err), d0, err0)
+            return i + 1, new, new_err, sup_wasserstein1_categorical(new, eta, support)
 
-        eta0 = jnp.broadcast_to(delta0, (s, a, support.shape[0]))
-        iterations, eta, residual = jax.lax.while_loop(
-            cond, body, (jnp.asarray(0), eta0, jnp.asarray(jnp.inf, support.dtype)))
+        eta0 = jnp.broadcast_to(d0, (s, a, k))
+        iterations, eta, err, residual = jax.lax.while_loop(
+            cond, body, (jnp.asarray(0), eta0, jnp.full((s, a), err0),
+                         jnp.asarray(jnp.inf, support.dtype)))
         converged = residual <= tol
-        if throw:
-            eta = eqx.error_if(eta, ~converged, "evaluate_policy: did not converge within "
-                               "max_iterations sweeps; raise max_iterations or tol")
     state = jnp.einsum("sa,sak->sk", pi0, eta)
+    state_err = jnp.einsum("sa,sa->s", pi0, err)
     initial = jnp.einsum("s,sk->k", mdp.initial, state)
+    status = evaluation_status(mdp, eta, state_err, converged)
+    state = check_status("evaluate_policy", status, state, throw)
     return PolicyEvaluation(Categorical(support, eta), Categorical(support, state),
-                            Categorical(support, initial), iterations, residual, converged)
+                            Categorical(support, initial), state_err, iterations, residual,
+                            status)
+
+
+def evaluation_status(mdp: FiniteMDP, eta: Array, error: Array, converged: Array) -> RESULTS:
+    """nonfinite > not_converged > inexact_support (finite horizon only) > successful."""
+    status = RESULTS.successful
+    if mdp.horizon is not None:
+        status = RESULTS.where(jnp.any(error > 0), RESULTS.inexact_support, status)
+    status = RESULTS.where(converged, status, RESULTS.not_converged)
+    finite = jnp.all(jnp.isfinite(eta)) & jnp.all(jnp.isfinite(error))
+    return RESULTS.where(finite, status, RESULTS.nonfinite)
+
+
+class ExactReturns(AbstractResult):
+    """Exact return distributions of a Markov policy (`exact_return_distribution`).
+
+    **Fields:**
+
+    - `state`: `FiniteSupport` `(S,)` with `max_atoms` atoms: the law of G from each state.
+    - `initial`: `FiniteSupport` `()`: the law of G from S₀ ~ `mdp.initial`.
+    - `status`: `successful`, or `inexact_support` when some law had more than `max_atoms`
+      distinct atoms (the excess mass was dropped: raise `max_atoms`).
+    - `converged`: `status == RESULTS.successful`.
+    """
+
+    state: FiniteSupport
+    initial: FiniteSupport
+    status: RESULTS
 
 
 def exact_return_distribution(mdp: FiniteMDP, policy: ArrayLike, *, max_atoms: int = 256,
-                              throw: bool = True) -> tuple[FiniteSupport, FiniteSupport]:
+                              throw: bool = True) -> ExactReturns:
     """Exact return distributions of a Markov policy on a finite-horizon MDP (no projection).
 
     Backward recursion on `FiniteSupport` distributions, merging equal atoms after every
     step and keeping at most `max_atoms` distinct atoms.
 
-    **Returns:** `(state, initial)`: the law of G from each state `(S,)` and from S₀.
+    **Arguments:** `mdp` (finite horizon); `policy` as in `evaluate_policy`; `max_atoms` the
+    number of atoms kept; `throw`: raise at run time when atoms were dropped.
 
-    **Raises:** `ValueError` if `mdp` has no horizon; if `throw`, a runtime error when some
-    distribution has more than `max_atoms` distinct atoms (mass would be lost).
+    **Returns:** an `ExactReturns` (`state`, `initial`, `status`).
+
+    **Raises:** `ValueError` if `mdp` has no horizon or `max_atoms` < 1; with `throw`, a
+    runtime error when some distribution has more than `max_atoms` distinct atoms.
+
+    **Reference:** Pires et al. (2025), §3 (the distributional Bellman recursion).
     """
+    fn = "exact_return_distribution"
+    check_instance(fn, "mdp", mdp, FiniteMDP)
     if mdp.horizon is None:
-        raise ValueError("exact_return_distribution: needs a finite-horizon MDP, got "
-                         "horizon=None (use evaluate_policy)")
-    pi = markov_policy(policy, mdp)
-    return _exact(mdp, pi, max_atoms, throw)
+        raise ValueError(message(fn, "mdp", "a finite-horizon MDP (use evaluate_policy "
+                                 "otherwise)", "horizon=None"))
+    pi = _markov_policy(fn, policy, mdp)
+    max_atoms = check_int(fn, "max_atoms", max_atoms, minimum=1)
+    return _exact(mdp, pi, max_atoms, check_bool(fn, "throw", throw))
 
 
 @eqx.filter_jit
@@ -387,7 +359,6 @@ def _exact(mdp, pi, max_atoms, throw):
     iv = jnp.broadcast_to(v, (s, max_atoms)).reshape(-1)
     ip = (mdp.initial[:, None] * p).reshape(-1)
     initial, over0 = FiniteSupport(iv, ip).compact(max_atoms)
-    if throw:
-        v = eqx.error_if(v, over | over0, "exact_return_distribution: more distinct returns "
-                         "than max_atoms; raise max_atoms")
-    return FiniteSupport(v, p), initial
+    status = RESULTS.where(over | over0, RESULTS.inexact_support, RESULTS.successful)
+    v = check_status("exact_return_distribution", status, v, throw)
+    return ExactReturns(FiniteSupport(v, p), initial, status)

@@ -1,21 +1,21 @@
 """CVaR-optimal control through the Rockafellar–Uryasev form and stock augmentation."""
 
+from collections.abc import Sequence
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from .._core.checks import check_instance, check_number, message
+from .._core.results import RESULTS, AbstractResult, check_status
 from ._mdp import FiniteMDP
 from ._objectives import NegativePart
-from ._stock import (
-    StockPolicy,
-    StockSolution,
-    integer_stock_grid,
-    stock_augmented_value_iteration,
-)
+from ._stock import StockSolution, stock_augmented_value_iteration
+from ._stock_grid import StockPolicy, reachable_stock_grid
 
 
-class CVaRSolution(eqx.Module):
+class CVaRSolution(AbstractResult):
     """The result of `optimize_cvar`.
 
     **Fields:**
@@ -24,11 +24,20 @@ class CVaRSolution(eqx.Module):
     - `threshold`: b*, the maximiser of b + V(−b)/τ (a τ-quantile of the optimal return).
     - `initial_stock`: −b*, the stock to start `policy` with.
     - `thresholds`: `(C,)` the candidate b = −c for every grid stock c.
-    - `cvar_by_threshold`: `(C,)` b + V(−b)/τ for each candidate (−inf where the value was
-      not exact because the stock left the grid).
+    - `cvar_by_threshold`: `(C,)` b + V(−b)/τ for each candidate (−inf where the stock
+      left the grid from −b, so the value there is not that of a policy).
+    - `cvar_error`: a bound on |`cvar` − the CVaR_τ of the return of `policy` started at
+      `initial_stock`|: the projection error of its return distribution over τ (CVaR_τ is
+      1/τ-Lipschitz in the 1-Wasserstein distance); 0 on a support holding every return.
     - `policy`: the CVaR-optimal `StockPolicy` (start it at `initial_stock`).
     - `solution`: the `StockSolution` of the inner problem max E min(c + G, 0).
     - `tau`: τ.
+    - `status`: `successful` (exact); `left_grid` (a candidate threshold in the return range
+      could not be judged because the stock left the grid from it: widen the grid);
+      `inexact_support` (a reachable stock is not a grid point, the categorical projection
+      moved mass, or the candidates miss a possible return value, so `cvar` carries an
+      error); `not_converged`; `nonfinite`.
+    - `converged`: `status == RESULTS.successful`.
     """
 
     cvar: Float[Array, ""]
@@ -36,58 +45,106 @@ class CVaRSolution(eqx.Module):
     initial_stock: Float[Array, ""]
     thresholds: Float[Array, " C"]
     cvar_by_threshold: Float[Array, " C"]
+    cvar_error: Float[Array, ""]
     policy: StockPolicy
     solution: StockSolution
+    status: RESULTS
     tau: float = eqx.field(static=True)
 
 
-def optimize_cvar(mdp: FiniteMDP, tau: float, *, stock_grid: ArrayLike | None = None,
+def optimize_cvar(mdp: FiniteMDP, tau: float, *,
+                  stock_grid: ArrayLike | Sequence[float] | None = None,
                   support: ArrayLike | None = None, num_atoms: int = 51,
-                  **kwargs) -> CVaRSolution:
+                  tol: float | None = None, max_iterations: int = 10_000,
+                  tie_tolerance: float = 1e-9, throw: bool = True) -> CVaRSolution:
     """Maximise the lower-tail CVaR_τ of the return over history-dependent policies.
 
     CVaR_τ(G) = max_b { b − E(b − G)⁺/τ } (Rockafellar & Uryasev), so
     max_π CVaR_τ(G^π) = max_b { b + V(−b)/τ } with V(c) = max_π E min(c + G^π, 0): an expected
     utility of the stock-augmented return with initial stock c = −b. One run of
     `stock_augmented_value_iteration` gives V at every grid stock at once, so the outer search
-    over b is exhaustive over b ∈ −stock_grid. For integer rewards with γ = 1 and a finite
-    horizon the default grid contains every return value, among which an optimal b lies
-    (b + V(−b)/τ is concave and piecewise linear with kinks at the returns), so the result is
-    exact.
+    over b is exhaustive over b ∈ −stock_grid. b + V(−b)/τ is concave and piecewise linear
+    with kinks at the possible returns, so an optimal b is a possible return.
+
+    When the returns lie on a lattice δℤ (`FiniteMDP.return_lattice`: rewards on δℤ — the
+    integers, the half-integers, ... —, γ = 1, a finite horizon), the default grid holds
+    every lattice point of the return range and every stock reachable from it, and the
+    default support every return, so the result is exact. Otherwise (or with a grid or
+    support of your own that misses some) the status says so and `cvar_error` bounds the
+    projection's share of the error.
 
     **Arguments:**
 
     - `mdp`: a `FiniteMDP`.
     - `tau`: the tail fraction in (0, 1] (τ = 1 gives the mean).
-    - `stock_grid`: `(C,)`; default (integer rewards, γ = 1, finite horizon) the integer grid
-      closed under the stock update from every c₀ = −b, b in the return range.
-    - `support`, `num_atoms`, `**kwargs`: passed to `stock_augmented_value_iteration`.
+    - `stock_grid`: `(C,)`; default (returns on a lattice) `reachable_stock_grid(mdp, −b)`
+      over the lattice points b of the return range.
+    - `support`, `num_atoms`, `tol`, `max_iterations`, `tie_tolerance`: passed to
+      `stock_augmented_value_iteration`.
+    - `throw`: raise at run time when the status is not successful; with `throw=False` it
+      is only reported.
 
     **Returns:** a `CVaRSolution`.
 
-    **Raises:** `ValueError` if `tau` is not in (0, 1], or no default grid exists.
+    **Raises:** `TypeError`/`ValueError` for a bad `tau` or settings, or a missing
+    `stock_grid` where the returns lie on no lattice; with `throw`, a runtime error naming
+    the status.
 
     **Reference:** Pires et al. (2025), §5 (CVaR); Rockafellar & Uryasev (2000).
     """
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not 0 < tau <= 1:
-        raise ValueError(f"optimize_cvar: tau must be a float in (0, 1], got {tau!r}")
+    fn = "optimize_cvar"
+    check_instance(fn, "mdp", mdp, FiniteMDP)
+    tau = check_number(fn, "tau", tau, minimum=0.0, maximum=1.0, open_minimum=True)
+    lo, hi = mdp.return_bounds()
+    delta = mdp.return_lattice()
+    lattice_b = None
+    if delta is not None:
+        lattice_b = delta * np.arange(round(lo / delta), round(hi / delta) + 1)
     if stock_grid is None:
-        lo, hi = mdp.return_bounds()
-        try:
-            stock_grid = integer_stock_grid(mdp, [-round(hi), -round(lo)])
-        except ValueError as e:
-            raise ValueError(f"optimize_cvar: pass stock_grid explicitly ({e})") from None
-    solution = stock_augmented_value_iteration(mdp, NegativePart(), stock_grid=stock_grid,
-                                               support=support, num_atoms=num_atoms, **kwargs)
+        if lattice_b is None:
+            raise ValueError(message(fn, "stock_grid", "given when the returns lie on no "
+                                     "lattice (rewards on δℤ, discount 1, a finite horizon)",
+                                     f"None with discount={mdp.discount}, "
+                                     f"horizon={mdp.horizon}"))
+        stock_grid = reachable_stock_grid(mdp, -lattice_b)
+    grid_np = np.asarray(stock_grid, np.float64)
+    scale = max(1.0, float(np.abs(grid_np).max(initial=0.0)), abs(lo), abs(hi))
+    relevant = (-grid_np >= lo - 1e-9 * scale) & (-grid_np <= hi + 1e-9 * scale)
+    starts = grid_np[relevant] if relevant.any() else grid_np
+    solution = stock_augmented_value_iteration(
+        mdp, NegativePart(), initial_stocks=starts, stock_grid=stock_grid, support=support,
+        num_atoms=num_atoms, tol=tol, max_iterations=max_iterations,
+        tie_tolerance=tie_tolerance, throw=False)
     grid = solution.stock_grid
-    v = jnp.einsum("s,sc->c", mdp.initial, solution.values)
-    live = np.asarray(mdp.initial) > 0
-    exact = jnp.all(solution.exact[live], axis=0)
+    # every possible return is a candidate b (or the returns lie on no lattice: unverifiable)
+    covered = lattice_b is not None and bool(np.all(
+        np.min(np.abs(-grid_np[None] - lattice_b[:, None]), axis=1, initial=np.inf)
+        <= 1e-9 * scale))
+    out = _outer_search(mdp.initial, solution, grid, jnp.asarray(relevant),
+                        jnp.asarray(tau, grid.dtype), jnp.asarray(covered))
+    cvar, best, objective, error, status = out
+    cvar = check_status(fn, status, cvar, throw)
     b = -grid
-    objective = jnp.where(exact, b + v / tau, -jnp.inf)
+    return CVaRSolution(cvar, b[best], grid[best], b, objective, error, solution.policy,
+                        solution, status, tau)
+
+
+@eqx.filter_jit
+def _outer_search(initial, solution, grid, relevant, tau, covered):
+    live = initial > 0
+    v = jnp.einsum("s,sc->c", initial, solution.values)
+    valid = ~jnp.any(live[:, None] & solution.left_grid, axis=0)
+    objective = jnp.where(valid, -grid + v / tau, -jnp.inf)
     best = jnp.argmax(objective)
-    if not bool(jnp.isfinite(objective[best])):
-        raise ValueError("optimize_cvar: the stock left the grid from every initial stock; "
-                         "widen stock_grid")
-    return CVaRSolution(objective[best], b[best], grid[best], b, objective, solution.policy,
-                        solution, float(tau))
+    error = jnp.einsum("s,s->", initial, solution.projection_error[:, best]) / tau
+    inexact = (~covered | jnp.any(live & solution.off_grid[:, best])
+               | jnp.any(live & (solution.projection_error[:, best] > 0)))
+    status = RESULTS.where(inexact, RESULTS.inexact_support, RESULTS.successful)
+    status = RESULTS.where(jnp.any(relevant & ~valid) | ~jnp.any(valid), RESULTS.left_grid,
+                           status)
+    inner = solution.status
+    status = RESULTS.where((inner == RESULTS.not_converged) | (inner == RESULTS.nonfinite),
+                           inner, status)
+    status = RESULTS.where(jnp.isfinite(objective[best]) | ~jnp.any(valid), status,
+                           RESULTS.nonfinite)
+    return objective[best], best, objective, error, status

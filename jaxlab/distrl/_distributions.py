@@ -13,9 +13,16 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._core.checks import concrete_values, shape_str
+from .._core.checks import (
+    as_float_array,
+    common_float_dtype,
+    concrete_values,
+    message,
+    shape_str,
+)
 
 
 class AbstractDistribution(eqx.Module):
@@ -190,9 +197,19 @@ def _compact_one(values, masses, *, size, rtol):
     return out_v, out_p, overflow
 
 
+def _atoms_probs(fn, atoms, probs):
+    atoms = as_float_array(fn, "atoms", atoms)
+    probs = as_float_array(fn, "probs", probs)
+    dtype = common_float_dtype(atoms, probs)
+    return atoms.astype(dtype), probs.astype(dtype)
+
+
 def quantile(atoms: ArrayLike, probs: ArrayLike, tau: ArrayLike) -> Array:
-    """Lower quantile inf{x : F(x) ≥ τ} of discrete distributions `(*batch, n)`."""
-    atoms, probs = jnp.asarray(atoms), jnp.asarray(probs)
+    """Lower quantile inf{x : F(x) ≥ τ} of discrete distributions `(*batch, n)`.
+
+    **Raises:** `TypeError` for non-numeric arrays (integer ones are promoted).
+    """
+    atoms, probs = _atoms_probs("quantile", atoms, probs)
     order = jnp.argsort(atoms, axis=-1)
     a = jnp.take_along_axis(atoms, order, axis=-1)
     cum = jnp.cumsum(jnp.take_along_axis(probs, order, axis=-1), axis=-1)
@@ -209,11 +226,16 @@ def cvar(atoms: ArrayLike, probs: ArrayLike, tau: ArrayLike) -> Array:
 
     CVaR_τ(X) = (1/τ) ∫₀^τ F⁻¹(u) du = max_b { b − E(b − X)⁺ / τ } (Rockafellar–Uryasev),
     computed exactly from the sorted atoms. `tau` in (0, 1]; CVaR₁ is the mean.
+
+    **Raises:** `TypeError` for non-numeric arrays (integer ones are promoted);
+    `ValueError` for a concrete `tau` outside (0, 1].
+
+    **Reference:** Rockafellar & Uryasev (2000), *Optimization of conditional value-at-risk*.
     """
-    atoms, probs = jnp.asarray(atoms), jnp.asarray(probs)
+    atoms, probs = _atoms_probs("cvar", atoms, probs)
     c = concrete_values(tau)
-    if c is not None and (np_any(c <= 0) or np_any(c > 1)):
-        raise ValueError(f"cvar: tau must lie in (0, 1], got {c}")
+    if c is not None and (np.any(c <= 0) or np.any(c > 1)):
+        raise ValueError(message("cvar", "tau", "in (0, 1]", c))
     order = jnp.argsort(atoms, axis=-1)
     a = jnp.take_along_axis(atoms, order, axis=-1)
     p = jnp.take_along_axis(probs, order, axis=-1)
@@ -221,12 +243,6 @@ def cvar(atoms: ArrayLike, probs: ArrayLike, tau: ArrayLike) -> Array:
     before = jnp.cumsum(p, axis=-1) - p
     taken = jnp.clip(tau - before, 0.0, p)
     return jnp.sum(taken * a, axis=-1) / tau[..., 0]
-
-
-def np_any(x) -> bool:
-    import numpy as np
-
-    return bool(np.any(x))
 
 
 def _uniform_spacing(support) -> Array:
@@ -249,15 +265,21 @@ def categorical_projection(atoms: ArrayLike, probs: ArrayLike,
 
     **Returns:** `(*batch, K)` probabilities.
 
-    **Raises:** `ValueError` if the shapes disagree or `support` is not `(K,)`, K ≥ 2.
+    **Raises:** `TypeError` for non-numeric arrays (integer ones are promoted);
+    `ValueError` if the shapes disagree or `support` is not `(K,)`, K ≥ 2.
+
+    **Reference:** Bellemare, Dabney, Munos (2017), *A Distributional Perspective on
+    Reinforcement Learning* (C51); Rowland et al. (2018).
     """
-    atoms, probs, support = jnp.asarray(atoms), jnp.asarray(probs), jnp.asarray(support)
+    fn = "categorical_projection"
+    atoms, probs = _atoms_probs(fn, atoms, probs)
+    support = as_float_array(fn, "support", support).astype(atoms.dtype)
     if jnp.shape(atoms) != jnp.shape(probs):
-        raise ValueError(f"categorical_projection: atoms and probs must have the same shape, "
-                         f"got {shape_str(atoms)} and {shape_str(probs)}")
+        raise ValueError(message(fn, "atoms and probs", "of the same shape",
+                                 f"{shape_str(atoms)} and {shape_str(probs)}"))
     if support.ndim != 1 or support.shape[0] < 2:
-        raise ValueError(f"categorical_projection: support must have shape (K,), K >= 2, got "
-                         f"{shape_str(support)}")
+        raise ValueError(message(fn, "support", "of shape (K,), K >= 2",
+                                 f"shape {shape_str(support)}"))
     k = support.shape[0]
     delta = _uniform_spacing(support)
     pos = jnp.clip((atoms - support[0]) / delta, 0.0, k - 1)
@@ -274,8 +296,8 @@ def quantile_projection(atoms: ArrayLike, probs: ArrayLike,
     Returns the quantiles F⁻¹(τ_i) at the midpoints τ_i = (2i − 1)/(2Q), which minimise the
     1-Wasserstein distance among Q-atom uniform distributions.
     """
-    taus = Quantiles.midpoints(num_quantiles, jnp.result_type(jnp.asarray(atoms)))
-    atoms, probs = jnp.asarray(atoms), jnp.asarray(probs)
+    atoms, probs = _atoms_probs("quantile_projection", atoms, probs)
+    taus = Quantiles.midpoints(num_quantiles, atoms.dtype)
     return jnp.moveaxis(quantile(atoms[None], probs[None], _expand(taus, atoms.ndim)), 0, -1)
 
 
@@ -285,6 +307,9 @@ def _expand(taus, ndim):
 
 def dirac(value: ArrayLike, support: ArrayLike) -> Categorical:
     """δ_value projected onto `support` (a Categorical with batch shape `value.shape`)."""
-    value, support = jnp.asarray(value), jnp.asarray(support)
+    value = as_float_array("dirac", "value", value)
+    support = as_float_array("dirac", "support", support)
+    dtype = common_float_dtype(value, support)
+    value, support = value.astype(dtype), support.astype(dtype)
     w = categorical_projection(value[..., None], jnp.ones_like(value)[..., None], support)
     return Categorical(support, w)

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PRNGKeyArray
 
+from .._core.checks import check_int, check_key, check_number, message
 from ._mdp import FiniteMDP
 
 _MOVES = np.array([(-1, 0), (0, 1), (1, 0), (0, -1)])  # up, right, down, left
@@ -28,12 +29,13 @@ def cliff_gridworld(rows: int = 4, cols: int = 6, *, slip: float = 0.1,
     States are numbered `row·cols + col`; returns `FiniteMDP` with terminal cliff and goal
     cells and all mass initially on the start.
 
-    **Raises:** `ValueError` for fewer than 2 rows or 3 columns or `slip` outside [0, 1).
+    **Raises:** `TypeError` for non-int sizes; `ValueError` for fewer than 2 rows or 3
+    columns or `slip` outside [0, 1).
     """
-    if rows < 2 or cols < 3:
-        raise ValueError(f"cliff_gridworld: needs rows >= 2 and cols >= 3, got {rows}x{cols}")
-    if not 0 <= slip < 1:
-        raise ValueError(f"cliff_gridworld: slip must be in [0, 1), got {slip!r}")
+    fn = "cliff_gridworld"
+    rows = check_int(fn, "rows", rows, minimum=2)
+    cols = check_int(fn, "cols", cols, minimum=3)
+    slip = check_number(fn, "slip", slip, minimum=0.0, maximum=1.0, open_maximum=True)
     n = rows * cols
     start, goal = (rows - 1) * cols, rows * cols - 1
     cliff = [(rows - 1) * cols + j for j in range(1, cols - 1)]
@@ -127,8 +129,7 @@ def foraging_homeostasis(horizon: int = 20, *, calm_success: float = 0.7,
     """
     for name, v in (("calm_success", calm_success), ("storm_success", storm_success),
                     ("storm_prob", storm_prob), ("calm_prob", calm_prob)):
-        if not 0 <= v <= 1:
-            raise ValueError(f"foraging_homeostasis: {name} must be in [0, 1], got {v!r}")
+        check_number("foraging_homeostasis", name, v, minimum=0.0, maximum=1.0)
     weather = np.array([[1 - storm_prob, storm_prob], [calm_prob, 1 - calm_prob]])
     success = np.array([calm_success, storm_success])
     nxt = np.zeros((2, 2, 4), np.int32)
@@ -145,16 +146,48 @@ def foraging_homeostasis(horizon: int = 20, *, calm_success: float = 0.7,
                                    initial=np.array([1.0, 0.0]))
 
 
-def random_mdp(key: PRNGKeyArray, num_states: int, num_actions: int, num_outcomes: int, *,
+def random_mdp(num_states: int, num_actions: int, num_outcomes: int, *, key: PRNGKeyArray,
                rewards: tuple[float, ...] = (-1.0, 0.0, 1.0, 2.0), discount: float = 0.9,
-               horizon: int | None = None, dtype=None) -> FiniteMDP:
-    """A random sparse MDP: every (s, a) has `num_outcomes` outcomes with uniformly random
-    next states, rewards drawn from `rewards` and Dirichlet(1) probabilities."""
+               horizon: int | None = None, initial_state: int | None = None,
+               dtype=None) -> FiniteMDP:
+    """A random sparse MDP for tests and benchmarks.
+
+    Every (s, a) has `num_outcomes` outcomes with uniformly random next states, rewards
+    drawn uniformly from `rewards` and Dirichlet(1) probabilities. The same key gives the
+    same MDP.
+
+    **Arguments:**
+
+    - `num_states`, `num_actions`, `num_outcomes`: S, A and M (positive ints).
+    - `key`: PRNG key.
+    - `rewards`: the reward values drawn from.
+    - `discount`, `horizon`: as in `FiniteMDP`.
+    - `initial_state`: start every episode in this state; default S₀ uniform over states.
+    - `dtype`: floating dtype of the rewards and probabilities (default JAX's default float).
+
+    **Returns:** a `FiniteMDP` with outcome arrays `(S, A, M)`.
+
+    **Raises:** `TypeError` for non-int sizes or a bad key; `ValueError` for non-positive
+    sizes, an empty `rewards` or an `initial_state` outside `0..S-1`.
+    """
+    fn = "random_mdp"
+    shape = tuple(check_int(fn, name, n, minimum=1) for name, n in (
+        ("num_states", num_states), ("num_actions", num_actions),
+        ("num_outcomes", num_outcomes)))
+    check_key(fn, key)
+    rewards = tuple(float(x) for x in np.ravel(rewards))
+    if not rewards:
+        raise ValueError(message(fn, "rewards", "a non-empty sequence of numbers", "()"))
+    initial_state = check_int(fn, "initial_state", initial_state, minimum=0,
+                              maximum=num_states - 1, none_ok=True)
     dtype = jnp.dtype(dtype or jnp.result_type(float))
-    nxt, r, p = _random_outcomes(key, (num_states, num_actions, num_outcomes),
-                                 tuple(float(x) for x in rewards), dtype)
+    nxt, r, p = _random_outcomes(key, shape, rewards, dtype)
+    if initial_state is None:
+        initial = jnp.full((num_states,), 1.0 / num_states, dtype)
+    else:
+        initial = jnp.zeros((num_states,), dtype).at[initial_state].set(1.0)
     return FiniteMDP.from_outcomes(nxt, r, p, discount=discount, horizon=horizon,
-                                   initial=jnp.full((num_states,), 1.0 / num_states, dtype))
+                                   initial=initial)
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3))

@@ -1,12 +1,30 @@
 """Finite Markov decision processes with reward distributions, stored as outcome lists."""
 
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
-from .._core.checks import concrete_values, shape_str
+from .._core.checks import (
+    as_float_array,
+    check_instance,
+    check_int,
+    check_number,
+    common_float_dtype,
+    concrete_values,
+    message,
+    shape_str,
+)
+
+__all__ = ["FiniteMDP", "check_episodic", "lattice_spacing"]
+
+# the most lattice points a default support or stock grid may have
+MAX_LATTICE_POINTS = 2001
 
 
 class FiniteMDP(eqx.Module):
@@ -35,9 +53,14 @@ class FiniteMDP(eqx.Module):
       none.
     - `atol`: tolerance of the probability checks.
 
-    **Raises:** `ValueError` naming the array, its shape or the offending entry, when shapes
-    disagree, or (for concrete inputs) a probability is negative, NaN or a row does not sum
-    to 1 within `atol`, or a reward is not finite.
+    Integer arrays are promoted to the default floating dtype; the MDP's arrays take the
+    floating dtype of the data (`transitions`, `rewards`, `reward_probs`, `initial`).
+
+    **Raises:** `TypeError` for non-numeric, boolean or complex arrays, a non-boolean
+    `terminal`, a discount that is not a number or a horizon that is not an int;
+    `ValueError` naming the array, its shape or the offending entry, when shapes disagree,
+    or (for concrete inputs) a probability is negative, NaN or a row does not sum to 1
+    within `atol`, or a reward is not finite.
 
     Use `FiniteMDP.from_outcomes` to give the outcome arrays directly.
     """
@@ -57,29 +80,34 @@ class FiniteMDP(eqx.Module):
         if _outcomes is not None:  # from `from_outcomes`, already checked
             self._set(*_outcomes, discount, horizon, initial, terminal, atol)
             return
-        transitions = jnp.asarray(transitions)
-        rewards = jnp.asarray(rewards)
+        fn = "FiniteMDP"
+        transitions = as_float_array(fn, "transitions", transitions)
+        rewards = as_float_array(fn, "rewards", rewards)
+        rprobs = as_float_array(fn, "reward_probs", reward_probs, none_ok=True)
+        initial = as_float_array(fn, "initial", initial, none_ok=True)
+        dtype = common_float_dtype(transitions, rewards, rprobs, initial)
+        transitions, rewards = transitions.astype(dtype), rewards.astype(dtype)
         if transitions.ndim != 3 or transitions.shape[0] != transitions.shape[2]:
-            raise ValueError(f"FiniteMDP: transitions must have shape (S, A, S), got "
-                             f"{shape_str(transitions)}")
+            raise ValueError(message(fn, "transitions", "of shape (S, A, S)",
+                                     f"shape {shape_str(transitions)}"))
         s, a, _ = transitions.shape
         _check_probabilities("transitions", transitions, atol)
-        if reward_probs is None:
+        if rprobs is None:
             if rewards.shape != (s, a, s):
-                raise ValueError(f"FiniteMDP: rewards must have shape (S, A, S) = {(s, a, s)} "
-                                 f"like transitions (or (S, A, S, R) with reward_probs), got "
-                                 f"{shape_str(rewards)}")
+                raise ValueError(message(
+                    fn, "rewards", f"of shape (S, A, S) = {(s, a, s)} like transitions (or "
+                    "(S, A, S, R) with reward_probs)", f"shape {shape_str(rewards)}"))
             rewards = rewards[..., None]
-            rprobs = jnp.ones_like(rewards, dtype=transitions.dtype)
+            rprobs = jnp.ones_like(rewards)
         else:
-            rprobs = jnp.asarray(reward_probs)
+            rprobs = rprobs.astype(dtype)
             if rewards.ndim != 4 or rewards.shape[:3] != (s, a, s):
-                raise ValueError(f"FiniteMDP: with reward_probs, rewards must have shape "
-                                 f"(S, A, S, R) with (S, A, S) = {(s, a, s)}, got "
-                                 f"{shape_str(rewards)}")
+                raise ValueError(message(fn, "rewards", f"of shape (S, A, S, R) with (S, A, S) "
+                                         f"= {(s, a, s)} when reward_probs is given",
+                                         f"shape {shape_str(rewards)}"))
             if rprobs.shape != rewards.shape:
-                raise ValueError(f"FiniteMDP: reward_probs must have the shape of rewards "
-                                 f"{shape_str(rewards)}, got {shape_str(rprobs)}")
+                raise ValueError(message(fn, "reward_probs", "of the shape of rewards "
+                                         f"{shape_str(rewards)}", f"shape {shape_str(rprobs)}"))
             _check_probabilities("reward_probs", rprobs, atol)
         r = rewards.shape[-1]
         prob = (transitions[..., None] * rprobs).reshape(s, a, s * r)
@@ -90,38 +118,38 @@ class FiniteMDP(eqx.Module):
         self._set(nxt, reward, prob, discount, horizon, initial, terminal, atol)
 
     def _set(self, nxt, reward, prob, discount, horizon, initial, terminal, atol):
+        fn = "FiniteMDP"
         s = nxt.shape[0]
         _check_finite("rewards", reward)
-        if isinstance(discount, bool) or not isinstance(discount, (int, float)) \
-                or not 0.0 < float(discount) <= 1.0:
-            raise ValueError(f"FiniteMDP: discount must be a float in (0, 1], got {discount!r}")
-        if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int)
-                                    or horizon < 1):
-            raise ValueError(f"FiniteMDP: horizon must be a positive int or None, got "
-                             f"{horizon!r}")
+        discount = check_number(fn, "discount", discount, minimum=0.0, maximum=1.0,
+                                open_minimum=True)
+        horizon = check_int(fn, "horizon", horizon, minimum=1, none_ok=True)
         if initial is None:
             initial = jnp.full((s,), 1.0 / s, prob.dtype)
-        initial = jnp.asarray(initial, prob.dtype)
+        initial = as_float_array(fn, "initial", initial).astype(prob.dtype)
         if initial.shape != (s,):
-            raise ValueError(f"FiniteMDP: initial must have shape (S,) = ({s},), got "
-                             f"{shape_str(initial)}")
+            raise ValueError(message(fn, "initial", f"of shape (S,) = ({s},)",
+                                     f"shape {shape_str(initial)}"))
         _check_probabilities("initial", initial, atol)
         terminal = jnp.zeros((s,), bool) if terminal is None else jnp.asarray(terminal)
-        if terminal.shape != (s,) or terminal.dtype != jnp.bool_:
-            raise ValueError(f"FiniteMDP: terminal must be a boolean array of shape ({s},), "
-                             f"got {shape_str(terminal)} of dtype {terminal.dtype}")
-        if float(discount) == 1.0 and horizon is None:
+        if terminal.dtype != jnp.bool_:
+            raise TypeError(message(fn, "terminal", "a boolean array",
+                                    f"dtype {terminal.dtype}"))
+        if terminal.shape != (s,):
+            raise ValueError(message(fn, "terminal", f"of shape ({s},)",
+                                     f"shape {shape_str(terminal)}"))
+        if discount == 1.0 and horizon is None:
             t = concrete_values(terminal)
             if t is not None and not t.any():
-                raise ValueError("FiniteMDP: discount=1 needs a finite horizon or terminal "
-                                 "states (the return is otherwise unbounded), got "
-                                 "horizon=None and no terminal state")
+                raise ValueError(message(fn, "horizon", "a positive int, or terminal states "
+                                         "given, when discount=1 (the return is otherwise "
+                                         "unbounded)", "horizon=None and no terminal state"))
         self.next_state = nxt.astype(jnp.int32)
         self.reward = reward
         self.prob = prob
         self.initial = initial
         self.terminal = terminal
-        self.discount = float(discount)
+        self.discount = discount
         self.horizon = horizon
 
     @classmethod
@@ -131,27 +159,33 @@ class FiniteMDP(eqx.Module):
                       atol: float = 1e-6) -> "FiniteMDP":
         """Build from outcome arrays `next_state, reward, prob: (S, A, M)` directly.
 
-        Sparse problems (many states, few successors) are given this way. Raises
-        `ValueError` as the constructor does, and for next states outside `0..S-1`.
+        Sparse problems (many states, few successors) are given this way.
+
+        **Raises:** as the constructor does; `TypeError` for a non-integer `next_state`;
+        `ValueError` for next states outside `0..S-1`.
         """
-        nxt, reward, prob = jnp.asarray(next_state), jnp.asarray(reward), jnp.asarray(prob)
+        fn = "FiniteMDP.from_outcomes"
+        nxt = jnp.asarray(next_state)
+        reward = as_float_array(fn, "reward", reward)
+        prob = as_float_array(fn, "prob", prob)
+        initial = as_float_array(fn, "initial", initial, none_ok=True)
+        dtype = common_float_dtype(reward, prob, initial)
+        reward, prob = reward.astype(dtype), prob.astype(dtype)
         if nxt.ndim != 3:
-            raise ValueError(f"FiniteMDP.from_outcomes: next_state must have shape (S, A, M), "
-                             f"got {shape_str(nxt)}")
+            raise ValueError(message(fn, "next_state", "of shape (S, A, M)",
+                                     f"shape {shape_str(nxt)}"))
         for name, x in (("reward", reward), ("prob", prob)):
             if x.shape != nxt.shape:
-                raise ValueError(f"FiniteMDP.from_outcomes: {name} must have the shape of "
-                                 f"next_state {shape_str(nxt)}, got {shape_str(x)}")
+                raise ValueError(message(fn, name, f"of the shape of next_state "
+                                         f"{shape_str(nxt)}", f"shape {shape_str(x)}"))
         if not jnp.issubdtype(nxt.dtype, jnp.integer):
-            raise ValueError(f"FiniteMDP.from_outcomes: next_state must be integer, got "
-                             f"{nxt.dtype}")
+            raise TypeError(message(fn, "next_state", "an integer array",
+                                    f"dtype {nxt.dtype}"))
         c = concrete_values(nxt)
         if c is not None and (c.min() < 0 or c.max() >= nxt.shape[0]):
-            raise ValueError(f"FiniteMDP.from_outcomes: next_state must lie in "
-                             f"0..{nxt.shape[0] - 1}, got values in {c.min()}..{c.max()}")
+            raise ValueError(message(fn, "next_state", f"in 0..{nxt.shape[0] - 1}",
+                                     f"values in {c.min()}..{c.max()}"))
         _check_probabilities("prob", prob, atol)
-        if not jnp.issubdtype(reward.dtype, jnp.floating):
-            reward = reward.astype(prob.dtype)
         return cls(None, None, discount=discount, horizon=horizon, initial=initial,
                    terminal=terminal, atol=atol, _outcomes=(nxt, reward, prob))
 
@@ -219,15 +253,85 @@ class FiniteMDP(eqx.Module):
         return low, high
 
     def has_integer_rewards(self) -> bool:
+        """Whether every reward that can be paid is an integer."""
         r = self._live_rewards()
         return bool(np.all(r == np.round(r)))
 
-    def step(self, key: PRNGKeyArray, state: ArrayLike, action: ArrayLike
-             ) -> tuple[Int[Array, ""], Float[Array, ""]]:
+    def return_lattice(self) -> float | None:
+        """The spacing δ of the lattice δℤ that holds every return, or None.
+
+        Returns δ, the largest spacing with every reward that can be paid an integer
+        multiple of δ (within the rounding of the rewards' dtype; `lattice_spacing`), when
+        the problem is episodic with γ = 1 and a finite horizon: then every partial return
+        lies on δℤ, and a support or stock grid on it represents the returns exactly (half
+        integers: δ = 0.5; integers: δ = 1 or a multiple). None otherwise: γ < 1, no horizon,
+        rewards with an irrational ratio such as 1 and √2, or a lattice so fine that the
+        return range holds more than 2001 of its points (a float32 √2 is a ratio of integers
+        at float32 precision, but not a usable one); concrete MDPs only.
+        """
+        if self.discount != 1.0 or self.horizon is None:
+            return None
+        rounding = 64 * float(jnp.finfo(self.reward.dtype).eps)
+        delta = lattice_spacing(self._live_rewards(), rounding=rounding)
+        if delta is None:
+            return None
+        lo, hi = self.return_bounds()
+        return delta if round(hi / delta) - round(lo / delta) + 1 <= MAX_LATTICE_POINTS else None
+
+    def step(self, state: ArrayLike, action: ArrayLike, *,
+             key: PRNGKeyArray) -> tuple[Int[Array, ""], Float[Array, ""]]:
         """Sample `(next_state, reward)` from state `state` under `action` (scalars)."""
         p = self.prob[state, action]
         m = jax.random.categorical(key, jnp.log(p))
         return self.next_state[state, action, m], self.reward[state, action, m]
+
+
+def lattice_spacing(values: ArrayLike | Sequence[float], *, rounding: float = 1e-12,
+                    max_denominator: int = 10_000) -> float | None:
+    """The largest δ > 0 with every value an integer multiple of δ, or None.
+
+    The values' ratios to the smallest nonzero |value| are written as fractions with
+    denominators up to `max_denominator` (each within `rounding` of the ratio, relatively); δ is then that
+    smallest value times the fractions' greatest common divisor. 1, 0.5 and 2.5 give 0.5;
+    0.1 and 0.25 give 0.05; π and 2π give π; 1 and √2 give None. All zeros give 1.
+
+    **Arguments:** `values` (any shape); `rounding` the relative rounding a value may carry;
+    `max_denominator` the largest denominator tried.
+
+    **Returns:** δ as a float, or None when no such δ exists at this precision.
+    """
+    v = np.asarray(values, np.float64).ravel()
+    scale = float(np.abs(v).max()) if v.size else 0.0
+    nonzero = v[np.abs(v) > rounding * scale]
+    if nonzero.size == 0:
+        return 1.0
+    if not np.all(np.isfinite(nonzero)):
+        return None
+    smallest = float(np.abs(nonzero).min())
+    fractions = []
+    for q in np.unique(np.abs(nonzero)) / smallest:
+        f = Fraction(float(q)).limit_denominator(max_denominator)
+        if abs(float(q) - float(f)) > rounding * max(1.0, abs(float(q))):
+            return None
+        fractions.append(f)
+    common = math.lcm(*(f.denominator for f in fractions))
+    divisor = math.gcd(*(f.numerator * (common // f.denominator) for f in fractions))
+    return smallest * divisor / common
+
+
+def check_episodic(fn: str, mdp, *, name: str = "mdp") -> FiniteMDP:
+    """`mdp` if it is a `FiniteMDP` with a finite horizon and discount 1.
+
+    **Raises:** `TypeError` for a non-`FiniteMDP`; `ValueError` otherwise.
+    """
+    check_instance(fn, name, mdp, FiniteMDP)
+    if mdp.horizon is None:
+        raise ValueError(message(fn, name, "a FiniteMDP with a finite horizon",
+                                 "horizon=None"))
+    if mdp.discount != 1.0:
+        raise ValueError(message(fn, name, "a FiniteMDP with discount 1 (the stock update "
+                                 "c' = c + r)", f"discount={mdp.discount}"))
+    return mdp
 
 
 def _drop_impossible(nxt, reward, prob):
@@ -243,30 +347,30 @@ def _drop_impossible(nxt, reward, prob):
 
 
 def _check_probabilities(name: str, p, atol: float) -> None:
+    fn = "FiniteMDP"
     c = concrete_values(p)
     if c is None:
         return
-    if not np.issubdtype(c.dtype, np.floating):
-        raise ValueError(f"FiniteMDP: {name} must be floating point probabilities, got dtype "
-                         f"{c.dtype}")
     if np.isnan(c).any():
         where = tuple(int(i) for i in np.argwhere(np.isnan(c))[0])
-        raise ValueError(f"FiniteMDP: {name} contains NaN (first at index {where})")
+        raise ValueError(message(fn, name, "free of NaN", f"NaN at index {where}"))
     if (c < -atol).any() or (c > 1 + atol).any():
         bad = np.argwhere((c < -atol) | (c > 1 + atol))[0]
-        raise ValueError(f"FiniteMDP: {name} must hold probabilities in [0, 1], got "
-                         f"{c[tuple(bad)]!r} at index {tuple(int(i) for i in bad)}")
+        raise ValueError(message(fn, name, "probabilities in [0, 1]",
+                                 f"{float(c[tuple(bad)])!r} at index {tuple(int(i) for i in bad)}"))
     sums = c.sum(axis=-1)
     off = np.abs(sums - 1.0) > atol
     if off.any():
         bad = tuple(int(i) for i in np.argwhere(off)[0])
-        raise ValueError(f"FiniteMDP: every row of {name} {shape_str(c)} must sum to 1 "
-                         f"(within atol={atol}), but {name}[{', '.join(map(str, bad))}, :] sums "
-                         f"to {sums[bad]:.6g}")
+        row = f"{name}[{', '.join(map(str, bad))}, :]" if bad else name
+        raise ValueError(message(fn, f"every row of {name} {shape_str(c)}",
+                                 f"summing to 1 (within atol={atol})",
+                                 f"{row} summing to {sums[bad]:.6g}"))
 
 
 def _check_finite(name: str, x) -> None:
     c = concrete_values(x)
     if c is not None and not np.isfinite(c).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(c))[0])
-        raise ValueError(f"FiniteMDP: {name} must be finite, got {c[bad]!r} at outcome {bad}")
+        raise ValueError(message("FiniteMDP", name, "finite",
+                                 f"{float(c[bad])!r} at outcome {bad}"))

@@ -5,9 +5,17 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
-from ._bellman import markov_policy
+from .._core.checks import (
+    as_float_array,
+    check_bool,
+    check_instance,
+    check_int,
+    check_key,
+    message,
+)
+from ._bellman import _markov_policy
 from ._mdp import FiniteMDP
-from ._stock import StockPolicy, _check_policy
+from ._stock_grid import StockPolicy, check_stock_policy
 
 
 def sample_returns(mdp: FiniteMDP, policy, *, key: PRNGKeyArray, num_episodes: int,
@@ -30,25 +38,32 @@ def sample_returns(mdp: FiniteMDP, policy, *, key: PRNGKeyArray, num_episodes: i
     **Returns:** `(num_episodes,)` sampled returns, and with `return_rewards` also the
     `(num_episodes, num_steps)` rewards.
 
-    **Raises:** `ValueError` for a bad policy, or a missing `num_steps` without a horizon.
+    **Raises:** `TypeError` for non-int counts or a bad key; `ValueError` for a bad policy,
+    or a missing `num_steps` without a horizon.
+
+    **Reference:** Pires et al. (2025), §3 (the stock update c' = (c + r)/γ).
     """
+    fn = "sample_returns"
+    check_instance(fn, "mdp", mdp, FiniteMDP)
+    check_key(fn, key)
+    num_episodes = check_int(fn, "num_episodes", num_episodes, minimum=1)
+    num_steps = check_int(fn, "num_steps", num_steps, minimum=1, none_ok=True)
+    return_rewards = check_bool(fn, "return_rewards", return_rewards)
     if num_steps is None:
         if mdp.horizon is None:
-            raise ValueError("sample_returns: num_steps is required for an infinite-horizon "
-                             "MDP (the episode is truncated after num_steps)")
+            raise ValueError(message(fn, "num_steps", "given for an infinite-horizon MDP (the "
+                                     "episode is truncated after num_steps)", "None"))
         num_steps = mdp.horizon
-    if isinstance(num_episodes, bool) or not isinstance(num_episodes, int) or num_episodes < 1:
-        raise ValueError(f"sample_returns: num_episodes must be a positive int, got "
-                         f"{num_episodes!r}")
     if isinstance(policy, StockPolicy):
-        _check_policy(mdp, policy)
+        check_stock_policy(fn, mdp, policy)
         probs = None
     else:
-        probs = markov_policy(policy, mdp)
+        probs = _markov_policy(fn, policy, mdp)
     if mdp.horizon is not None:
         num_steps = min(num_steps, mdp.horizon)
+    c0 = as_float_array(fn, "initial_stock", initial_stock, ndim=0).astype(mdp.reward.dtype)
     g, rewards = _rollouts(mdp, policy if probs is None else probs, key, num_episodes,
-                           num_steps, jnp.asarray(initial_stock, mdp.reward.dtype))
+                           num_steps, c0)
     return (g, rewards) if return_rewards else g
 
 
@@ -71,7 +86,7 @@ def _episode(mdp, policy, key, num_steps, c0):
         else:
             p = policy[s] if policy.ndim == 2 else policy[t, s]
             a = jax.random.categorical(ka, jnp.log(p))
-        s2, r = mdp.step(ks, s, a)
+        s2, r = mdp.step(s, a, key=ks)
         done = done | mdp.terminal[s]
         r = jnp.where(done, 0.0, r)
         g = g + scale * r

@@ -4,11 +4,18 @@ A forager's energy changes by +2/−1 when it forages (success depends on the we
 0/−1 when it rests. A risk-neutral forager always forages and overshoots any band; with
 stock augmentation, distributional DP maximises E u(c₀ + G) for the homeostatic utility
 u(x) = −dist(x, [low, high]) and learns to forage only while its stock is below the band.
-The policy is exact (integer rewards, γ = 1, integer stock grid) and checked by rollouts.
+The policy is exact (integer rewards, γ = 1, `reachable_stock_grid`) and checked by rollouts.
 """
 
 import dataclasses
 from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.figure import Figure
+
+from jaxlab import distrl
 
 from ._base import Config, Experiment, Reference, Result
 from .distdp_cvar import PAPER
@@ -44,63 +51,51 @@ class DistDPHomeostasisConfig(Config):
     def validate(self) -> None:
         self.require(self.horizon >= 1, "horizon", "a positive int")
         self.require(self.low < self.high, "high", f"greater than low={self.low}")
-        self.require(self.initial_stock == round(self.initial_stock), "initial_stock",
-                     "an integer (the exact stock grid is the integers)")
         for name in ("calm_success", "storm_success", "storm_prob", "calm_prob"):
             self.require(0 <= getattr(self, name) <= 1, name, "in [0, 1]")
         self.require(self.rollouts >= 100, "rollouts", "at least 100")
 
 
+def _policy_record(config, mdp, objective, key):
+    """The stock-augmented optimum for `objective` from c₀: exact final-energy law and its
+    band statistics, and Monte Carlo paths of its policy."""
+    c0, low, high = config.initial_stock, config.low, config.high
+    sol = distrl.stock_augmented_value_iteration(mdp, objective, initial_stocks=c0)
+    g = sol.return_distribution(c0)
+    returns, rewards = distrl.sample_returns(mdp, sol.policy, key=key,
+                                             num_episodes=config.rollouts, initial_stock=c0,
+                                             return_rewards=True)
+    path = c0 + jnp.cumsum(rewards, axis=1)                          # stock after each step
+    in_band = (path >= low) & (path <= high)
+    final = c0 + returns
+    return {
+        "p_final_in_band": float(g.expect(lambda x: (x >= low) & (x <= high), c0)),
+        "p_final_in_band_monte_carlo": float(jnp.mean((final >= low) & (final <= high))),
+        "expected_distance_to_band": float(-g.expect(distrl.Homeostasis(low, high).utility,
+                                                     c0)),
+        "mean_final_energy": c0 + float(g.mean()),
+        "fraction_of_time_in_band": float(jnp.mean(in_band)),
+        "fraction_of_second_half_in_band": float(jnp.mean(in_band[:, config.horizon // 2:])),
+        "value": float(sol.value(c0)),
+        "forage_map": np.asarray(sol.policy.actions == 0, float),    # (H, S, C)
+        "stock_grid": np.asarray(sol.stock_grid),
+        "mean_path": np.asarray(jnp.mean(path, axis=0)),
+        "final_pmf": (c0 + np.asarray(g.atoms), np.asarray(g.probs)),
+    }
+
+
 def run(config: DistDPHomeostasisConfig, *, key) -> Result:
     """Homeostatic vs risk-neutral policy: band probabilities, distances, time in band."""
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    from jaxlab import distrl
-
     with jax.enable_x64(True):
         mdp = distrl.foraging_homeostasis(config.horizon, calm_success=config.calm_success,
                                           storm_success=config.storm_success,
                                           storm_prob=config.storm_prob,
                                           calm_prob=config.calm_prob)
-        c0 = config.initial_stock
-        grid = distrl.integer_stock_grid(mdp, [c0])
-        objectives = {
-            "homeostatic": distrl.Homeostasis(config.low, config.high),
-            "risk_neutral": distrl.ExpectedUtility(lambda x: x),
-        }
-        out = {}
-        for i, (name, objective) in enumerate(objectives.items()):
-            sol = distrl.stock_augmented_value_iteration(mdp, objective, stock_grid=grid)
-            g = sol.return_distribution(c0)
-            final = g.atoms + c0
-            inside = (final >= config.low) & (final <= config.high)
-            dist = jnp.maximum(config.low - final, 0) + jnp.maximum(final - config.high, 0)
-            returns, rewards = distrl.sample_returns(
-                mdp, sol.policy, key=jax.random.fold_in(key, i),
-                num_episodes=config.rollouts, initial_stock=c0, return_rewards=True)
-            path = c0 + jnp.cumsum(rewards, axis=1)                      # stock after each step
-            in_band = (path >= config.low) & (path <= config.high)
-            mc_final = c0 + returns
-            mc_inside = (mc_final >= config.low) & (mc_final <= config.high)
-            forage = np.asarray(sol.policy.actions == 0, float)          # (H, S, C)
-            out[name] = {
-                "p_final_in_band": float(jnp.sum(jnp.where(inside, g.probs, 0.0))),
-                "p_final_in_band_monte_carlo": float(jnp.mean(mc_inside)),
-                "expected_distance_to_band": float(jnp.sum(g.probs * dist)),
-                "mean_final_energy": float(jnp.sum(g.probs * final)),
-                "fraction_of_time_in_band": float(jnp.mean(in_band)),
-                "fraction_of_second_half_in_band": float(
-                    jnp.mean(in_band[:, config.horizon // 2:])),
-                "value": float(sol.value(c0)),
-                "forage_map": forage,
-                "mean_path": np.asarray(jnp.mean(path, axis=0)),
-                "final_pmf": (np.asarray(final), np.asarray(g.probs)),
-            }
-        se = float(np.sqrt(0.25 / config.rollouts))
-
+        objectives = {"homeostatic": distrl.Homeostasis(config.low, config.high),
+                      "risk_neutral": distrl.ExpectedUtility(lambda x: x)}
+        out = {name: _policy_record(config, mdp, objective, jax.random.fold_in(key, i))
+               for i, (name, objective) in enumerate(objectives.items())}
+    se = float(np.sqrt(0.25 / config.rollouts))
     h, n = out["homeostatic"], out["risk_neutral"]
     metrics = {}
     for name, r in out.items():
@@ -113,7 +108,7 @@ def run(config: DistDPHomeostasisConfig, *, key) -> Result:
     metrics["monte_carlo_standard_error"] = se
     metrics["monte_carlo_agreement_in_standard_errors"] = max(
         abs(r["p_final_in_band"] - r["p_final_in_band_monte_carlo"]) / se for r in out.values())
-    metrics["stock_grid_size"] = int(grid.shape[0])
+    metrics["stock_grid_size"] = int(h["stock_grid"].shape[0])
     # The paper's homeostasis claim is qualitative (more time in the band than the
     # risk-neutral policy): no published value to put beside ours; the summary compares.
     references: dict[str, Reference] = {}
@@ -136,7 +131,7 @@ def run(config: DistDPHomeostasisConfig, *, key) -> Result:
     ax2.set_xlabel("final energy c₀ + G")
     ax2.set_ylabel("probability")
     ax2.legend(fontsize=8)
-    stocks = np.asarray(grid)
+    stocks = h["stock_grid"]
     show = (stocks >= config.low - 8) & (stocks <= config.high + 4)
     ax3.imshow(h["forage_map"][:, 0, show].T, aspect="auto", origin="lower", cmap="Greens",
                extent=(-0.5, config.horizon - 0.5, stocks[show][0] - 0.5, stocks[show][-1] + 0.5))

@@ -2,7 +2,13 @@
 stock-dependent policy of a risky/safe bandit chain, judged by exact evaluation."""
 
 import dataclasses
+import time
 from typing import ClassVar
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from jaxlab import distrl as D
 
 from ._base import Config, Experiment, Reference, Result
 
@@ -71,68 +77,13 @@ class StockQRDQNConfig(Config):
         self.require(self.kappa >= 0, "kappa", "non-negative")
 
 
-def optimal_action_agreement(mdp, actions, stock_grid, initial_stocks, utility):
-    """Share of the (t, s, c) reachable under a tabulated policy where its action is optimal.
-
-    Optimal means: attaining max_a E u(c + G) under optimal play afterwards, computed here
-    by plain memoised backward induction over the reachable (t, s, c) (independent of the
-    DP code). Reachability is from S₀ ~ `mdp.initial` and every stock in `initial_stocks`.
-
-    **Returns:** `(fraction, number of reachable (t, s, c))`.
-    """
-    import functools
-
-    import numpy as np
-
-    nxt, rew, prob = (np.asarray(x, np.float64) for x in (mdp.next_state, mdp.reward, mdp.prob))
-    terminal = np.asarray(mdp.terminal)
-    grid = np.asarray(stock_grid, np.float64)
-    table = np.asarray(actions)
-    horizon, num_actions = mdp.horizon, mdp.num_actions
-    outcomes = {(s, a): [(int(nxt[s, a, m]), float(rew[s, a, m]), float(prob[s, a, m]))
-                         for m in range(nxt.shape[2]) if prob[s, a, m] > 0]
-                for s in range(nxt.shape[0]) for a in range(num_actions)}
-
-    @functools.cache
-    def value(t, s, c):
-        if t == horizon or terminal[s]:
-            return float(utility(c))
-        return max(q(t, s, c, a) for a in range(num_actions))
-
-    @functools.cache
-    def q(t, s, c, a):
-        return sum(p * value(t + 1, s2, c + r) for s2, r, p in outcomes[s, a])
-
-    starts = np.flatnonzero(np.asarray(mdp.initial) > 0)
-    frontier = {(int(s), float(c)) for s in starts for c in np.atleast_1d(initial_stocks)}
-    agree = total = 0
-    for t in range(horizon):
-        following = set()
-        for s, c in frontier:
-            if terminal[s]:
-                continue
-            i = int(np.searchsorted(grid, c))
-            if i >= grid.size or grid[i] != c:
-                raise ValueError(f"stock {c} reached at step {t} is not on the stock grid")
-            a = int(table[t if table.shape[0] > 1 else 0, s, i])
-            qs = [q(t, s, c, b) for b in range(num_actions)]
-            best = max(qs)
-            total += 1
-            agree += qs[a] >= best - 1e-9 * (1 + abs(best))
-            following.update((s2, c + r) for s2, r, _ in outcomes[s, a])
-        frontier = following
-    return agree / max(total, 1), total
+def _negative_part(x: float) -> float:
+    """NegativePart's utility min(x, 0), in float64 for the exact references."""
+    return min(x, 0.0)
 
 
 def run(config: StockQRDQNConfig, *, key) -> Result:
     """Train the agent, pick b̂ by its own estimate, evaluate its policy exactly."""
-    import time
-
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    from jaxlab import distrl as D
-
     mdp = D.risky_safe_chain(config.horizon, safe_reward=config.safe_reward,
                              risky_rewards=config.risky_rewards,
                              risky_probs=config.risky_probs)
@@ -165,13 +116,10 @@ def run(config: StockQRDQNConfig, *, key) -> Result:
     agent, best, markov = float(result.cvar), float(optimum.cvar), result.markov_cvar
     gap = (best - agent) / abs(best)
     grid = np.asarray(result.policy.stock_grid)
-    def utility(x):  # NegativePart, in float64
-        return min(x, 0.0)
-
-    agreement, reachable = optimal_action_agreement(
-        mdp, result.policy.actions, grid, [float(result.initial_stock)], utility)
-    agreement_all, reachable_all = optimal_action_agreement(
-        mdp, result.policy.actions, grid, -thresholds.astype(float), utility)
+    agreement, reachable = D.optimal_action_agreement(
+        mdp, result.policy, _negative_part, initial_stocks=[float(result.initial_stock)])
+    agreement_all, reachable_all = D.optimal_action_agreement(
+        mdp, result.policy, _negative_part, initial_stocks=-thresholds.astype(float))
     b_hat = float(result.threshold)
     i_hat = int(np.flatnonzero(thresholds == round(b_hat))[0])
 

@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 
 from jaxlab import distrl as D
-from jaxlab.distrl._bellman import project_outcomes, projection_plan
+from jaxlab.distrl._projection import project_outcomes, projection_plan
 
 
 def _simplex(key, shape) -> jax.Array:
@@ -71,11 +71,42 @@ def test_sweep_projection_equals_textbook_projection(float64, gamma, distinct):
     mass = _simplex(key, (5, 3, 2, 4, 25)) / 4  # (S, C, A, M, K)
     plan = projection_plan(r, gamma, z)
     assert (plan.phi is not None) == (distinct <= 32)
-    fast = np.asarray(project_outcomes(mass, plan))
+    fast, cost = (np.asarray(x) for x in project_outcomes(mass, plan))
+    zs = np.asarray(z)
     for s, c, a in np.ndindex(5, 3, 2):
         ref = sum(_naive_projection(np.asarray(r[s, a, m] + gamma * z),
                                     np.asarray(mass[s, c, a, m]), z) for m in range(4))
         np.testing.assert_allclose(fast[s, c, a], ref, atol=1e-13)
+        # the transport cost: each shifted atom's own W1 to its projection, summed
+        ref_cost = sum(
+            float(mass[s, c, a, m, j]) * _atom_cost(float(r[s, a, m] + gamma * z[j]), zs)
+            for m in range(4) for j in range(25))
+        assert cost[s, c, a] == pytest.approx(ref_cost, abs=1e-12)
+
+
+def _atom_cost(x, z):
+    """W1(δ_x, its C51 projection) by scipy: the only coupling of a point with a law."""
+    projected = _naive_projection(np.array([x]), np.array([1.0]), z)
+    return scipy.stats.wasserstein_distance([x], z, [1.0], projected)
+
+
+def test_projection_cost_is_zero_on_the_lattice_and_bounds_w1(float64):
+    """The transport cost of a projection is 0 when every shifted atom is a support point
+    (a lattice support), and an upper bound on W1 between a mixture and its projection."""
+    z = jnp.arange(-6.0, 7.0) * 0.5                       # the half-integer lattice
+    rewards = jnp.asarray([[[0.5, -1.5]]])                 # (S, A, M) = (1, 1, 2)
+    mass = jnp.zeros((1, 1, 1, 2, 13)).at[..., 4:9].set(0.1)
+    plan = projection_plan(rewards, 1.0, z)
+    _, cost = project_outcomes(mass, plan)
+    assert float(cost[0, 0, 0]) == 0.0
+    off = jnp.asarray([[[0.3, -1.2]]])                     # off the lattice
+    projected, cost = project_outcomes(mass, projection_plan(off, 1.0, z))
+    atoms = np.concatenate([0.3 + np.asarray(z), -1.2 + np.asarray(z)])
+    probs = np.asarray(mass[0, 0, 0]).reshape(-1)
+    w1 = scipy.stats.wasserstein_distance(atoms, np.asarray(z), probs,
+                                          np.asarray(projected[0, 0, 0]))
+    print(f"W1(mixture, projection) = {w1:.6f} <= transport cost {float(cost[0, 0, 0]):.6f}")
+    assert 0 < w1 <= float(cost[0, 0, 0]) + 1e-12
 
 
 def test_cvar_and_quantile_against_numpy(float64):
@@ -97,7 +128,7 @@ def test_cvar_and_quantile_against_numpy(float64):
             assert q[i] == atoms[i][order][np.searchsorted(cum, tau - 1e-12)]
     np.testing.assert_allclose(np.asarray(D.cvar(atoms, probs, 1.0)),
                                (atoms * probs).sum(-1), atol=1e-12)
-    with pytest.raises(ValueError, match="tau must lie in"):
+    with pytest.raises(ValueError, match=r"cvar: tau must be in \(0, 1\], got 0.0"):
         D.cvar(atoms, probs, 0.0)
 
 
@@ -148,7 +179,7 @@ def test_distances_against_scipy_and_closed_forms(float64):
     qa, qb = D.Quantiles(jnp.asarray(u)), D.Quantiles(jnp.asarray(v))
     for p in (1.0, 2.0, 3.0):
         ref = np.mean(np.abs(np.sort(u) - np.sort(v)) ** p) ** (1 / p)
-        assert float(D.wasserstein(qa, qb, p)) == pytest.approx(ref, rel=1e-12)
+        assert float(D.wasserstein(qa, qb, order=p)) == pytest.approx(ref, rel=1e-12)
 
 
 def test_distances_are_vectorised_over_batches(float64, user_errors):
@@ -165,10 +196,17 @@ def test_distances_are_vectorised_over_batches(float64, user_errors):
     # categorical W1 = Δz Σ|F − G|
     w1 = 0.5 * jnp.sum(jnp.abs(jnp.cumsum(p.weights - q.weights, -1)), -1)
     np.testing.assert_allclose(np.asarray(D.wasserstein(p, q)), np.asarray(w1), atol=1e-14)
-    with pytest.raises(ValueError, match="do not broadcast"):
+    with pytest.raises(ValueError, match=r"wasserstein: p and q must be of broadcastable batch "
+                                         r"shapes, got \(3, 4\) and \(2, 2\)"):
         D.wasserstein(p, D.Categorical(z, q.weights[:2, :2]))
-    with pytest.raises(TypeError, match="must be distributions"):
+    with pytest.raises(TypeError, match="cramer: p and q must be distributions"):
         D.cramer(p, q.weights)
+    with pytest.raises(ValueError, match="wasserstein: order must be a finite number >= 1"):
+        D.wasserstein(p, q, order=0.5)
+    # jit and vmap give the same numbers as the eager batch
+    jitted = jax.jit(lambda a, b: D.wasserstein(D.Categorical(z, a), D.Categorical(z, b)))
+    np.testing.assert_allclose(np.asarray(jitted(p.weights, q.weights)),
+                               np.asarray(D.wasserstein(p, q)), atol=1e-14)
 
 
 def test_quantile_projection_is_w1_optimal(float64):

@@ -71,5 +71,5 @@ def test_configs_validate():
         DistDPCVaRConfig(risky_probs=(0.5, 0.6))
     with pytest.raises(ConfigError, match="high"):
         DistDPHomeostasisConfig(low=5.0, high=4.0)
-    with pytest.raises(ConfigError, match="initial_stock"):
-        DistDPHomeostasisConfig(initial_stock=0.5)
+    # any initial stock is exact: the stock grid is c0 + the integers
+    assert DistDPHomeostasisConfig(initial_stock=0.5).initial_stock == 0.5

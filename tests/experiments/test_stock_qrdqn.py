@@ -1,15 +1,14 @@
 """stock-qrdqn at its quick size: the exact references, the agent's exactly evaluated CVaR,
-the action agreement, the outputs, and the config's validation."""
+the action agreement, the outputs, and the config's validation (`optimal_action_agreement`
+itself is tested in tests/distrl/test_references.py)."""
 
 import json
 import math
 
-import numpy as np
 import pytest
 
-from jaxlab import distrl as D
 from jaxlab.experiments import ConfigError, names, run_experiment
-from jaxlab.experiments.stock_qrdqn import StockQRDQNConfig, optimal_action_agreement
+from jaxlab.experiments.stock_qrdqn import StockQRDQNConfig
 
 
 @pytest.fixture(scope="module")
@@ -53,21 +52,6 @@ def test_outputs_written(record):
     for stem in ("training", "cvar_vs_threshold", "policy"):
         assert (out / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "evaluated exactly" in (out / "summary.md").read_text()
-
-
-def test_action_agreement_of_the_optimal_policy_is_one(float64):
-    mdp = D.risky_safe_chain(4, safe_reward=1.0, risky_rewards=(-3.0, 5.0),
-                             risky_probs=(0.25, 0.75))
-    sol = D.optimize_cvar(mdp, 0.25)
-    grid = np.asarray(sol.policy.stock_grid)
-    starts = -np.arange(-12.0, 21.0)
-    frac, count = optimal_action_agreement(mdp, sol.policy.actions, grid, starts,
-                                           lambda x: min(x, 0.0))
-    assert frac == 1.0 and count > 100
-    # flipping every action: wrong wherever the two actions are not tied
-    flipped = 1 - np.asarray(sol.policy.actions)
-    frac_flipped, _ = optimal_action_agreement(mdp, flipped, grid, starts, lambda x: min(x, 0.0))
-    assert frac_flipped < 0.6
 
 
 def test_quick_is_smaller():
