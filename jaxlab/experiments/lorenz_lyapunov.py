@@ -1,8 +1,15 @@
 """`lorenz-lyapunov`: the Lyapunov spectrum of the Lorenz attractor from a sharded ensemble."""
 
 import dataclasses
-import functools
 from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.figure import Figure
+
+from jaxlab.parallel import data_mesh
+from jaxlab.systems import Lorenz, integrate, kaplan_yorke_dimension, lyapunov_ensemble
 
 from ._base import Config, Experiment, Reference, Result
 
@@ -68,52 +75,19 @@ class LorenzLyapunovConfig(Config):
             self.require(value is None or value > 0, name, "positive or None")
 
 
-@functools.cache
-def _member_class():
-    # Defined on first use: experiment modules import nothing heavy when the registry loads.
-    import equinox as eqx
-
-    from jaxlab.systems import lyapunov_spectrum
-
-    class Member(eqx.Module):
-        """One ensemble member's spectrum; a Module so repeated runs reuse the compilation."""
-
-        system: eqx.Module
-        num_intervals: int = eqx.field(static=True)
-        interval: float = eqx.field(static=True)
-        transient: float = eqx.field(static=True)
-        rtol: float | None = eqx.field(static=True)
-        atol: float | None = eqx.field(static=True)
-
-        def __call__(self, y0):
-            return lyapunov_spectrum(self.system, y0, num_intervals=self.num_intervals,
-                                     interval=self.interval, transient=self.transient,
-                                     rtol=self.rtol, atol=self.atol, throw=False)
-
-    return Member
-
-
 def run(config: LorenzLyapunovConfig, *, key) -> Result:
     """Estimate the Lorenz spectrum from every ensemble member, in parallel over devices."""
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    from jaxlab.parallel import data_mesh, sharded_map
-    from jaxlab.systems import Lorenz, integrate, kaplan_yorke_dimension
-
     with jax.enable_x64(config.precision == "float64"):
         dtype = jnp.float64 if config.precision == "float64" else jnp.float32
         system = Lorenz(sigma=config.sigma, rho=config.rho, beta=config.beta)
         y0s = system.initial_state(dtype) + config.spread * jax.random.normal(
             key, (config.ensemble, 3), dtype)
 
-        member = _member_class()(system, config.num_intervals, config.qr_interval,
-                                 config.transient, config.rtol, config.atol)
-
         mesh = data_mesh()
-        results = jax.block_until_ready(sharded_map(member, y0s, mesh=mesh))
+        results = jax.block_until_ready(lyapunov_ensemble(
+            system, y0s, num_intervals=config.num_intervals, interval=config.qr_interval,
+            transient=config.transient, rtol=config.rtol, atol=config.atol, mesh=mesh,
+            throw=False))
         if not bool(jnp.all(results.converged)):
             bad = int(jnp.sum(~results.converged))
             raise RuntimeError(f"lorenz-lyapunov: the ODE solve failed for {bad} of "
@@ -176,7 +150,7 @@ def run(config: LorenzLyapunovConfig, *, key) -> Result:
 
     summary = (
         f"{config.ensemble} initial conditions of the Lorenz system were integrated in "
-        f"{config.precision} with {mesh.size} device(s) (`jaxlab.parallel.sharded_map`), and "
+        f"{config.precision} with {mesh.size} device(s) (`jaxlab.systems.lyapunov_ensemble`), and "
         f"the full spectrum was estimated from each by the Benettin/QR method over "
         f"{config.num_intervals * config.qr_interval:g} time units. The sum of the exponents "
         "must equal the constant divergence −(σ+1+β); λ2 must vanish for a flow."

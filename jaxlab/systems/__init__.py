@@ -24,6 +24,10 @@ from ._base import AbstractSystem as AbstractSystem
 from ._catalogue import get as get
 from ._catalogue import kind_of as kind_of
 from ._catalogue import names as names
+from ._catalogue_invariants import CatalogueInvariants as CatalogueInvariants
+from ._catalogue_invariants import catalogue_invariants as catalogue_invariants
+from ._catalogue_invariants import compare_with_dysts as compare_with_dysts
+from ._catalogue_invariants import dysts_metadata as dysts_metadata
 from ._dde import integrate_delay as integrate_delay
 from ._delay_systems import IkedaDelay as IkedaDelay
 from ._delay_systems import MackeyGlass as MackeyGlass
@@ -68,6 +72,7 @@ __all__ = [
     "AbstractSDE",
     "AbstractSystem",
     "CaoResult",
+    "CatalogueInvariants",
     "CorrelationDimensionResult",
     "FNNResult",
     "Henon",
@@ -88,9 +93,12 @@ __all__ = [
     "autocorrelation_lag",
     "average_mutual_information",
     "cao_embedding_dimension",
+    "catalogue_invariants",
+    "compare_with_dysts",
     "correlation_dimension",
     "delay_embed",
     "dominant_period",
+    "dysts_metadata",
     "false_nearest_neighbours",
     "flows",
     "get",

@@ -46,8 +46,8 @@ class LyapunovResult(AbstractResult):
       or an exponent is not finite. `converged` is `status == RESULTS.successful`.
     """
 
-    exponents: Float[Array, " k"]
-    running: Float[Array, "m k"]
-    times: Float[Array, " m"]
-    final_state: Float[Array, " d"]
+    exponents: Float[Array, "*b k"]
+    running: Float[Array, "*b m k"]
+    times: Float[Array, "*b m"]
+    final_state: Float[Array, "*b d"]
     status: RESULTS

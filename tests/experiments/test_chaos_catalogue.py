@@ -33,7 +33,9 @@ def test_rows_and_invariants(catalogue):
     # λ_max = 0; 120 time units of averaging leave an O(1/T) ≈ 0.03 start-up bias.
     assert abs(rows["MackeyGlass"]["lambda_max"]) < 0.05
     assert 1.8 < rows["Lorenz"]["correlation_dimension"] < 2.3
-    assert rows["Lorenz"]["dysts"]["maximum_lyapunov_estimated"] == pytest.approx(0.8917, rel=1e-3)
+    assert rows["Lorenz"]["dysts"]["lambda_max"] == pytest.approx(0.8917, rel=1e-3)
+    assert rows["Lorenz"]["gaps"]["lambda_max"] == pytest.approx(
+        abs(rows["Lorenz"]["lambda_max"] - 0.8917098) / 0.8917098, rel=1e-6)
     metrics = record.result.metrics
     assert metrics["systems"] == 3 and metrics["systems_failed"] == 0
 
@@ -50,12 +52,19 @@ def test_catalogue_page(catalogue):
 @pytest.mark.slow  # a tiny catalogue run (~40 s); the invariants are unit-tested in tests/systems
 def test_cache_makes_the_rerun_resume(catalogue, tmp_path):
     record, _, cache = catalogue
-    assert sorted(p.name for p in cache.iterdir()) == ["delay-MackeyGlass.json", "flow-Lorenz.json",
-                                                       "map-Henon.json"]
-    again = run_experiment("chaos-catalogue", quick=True, out=tmp_path,
+    names = sorted(p.name for p in cache.iterdir())
+    assert [n.rsplit("-", 1)[0] for n in names] == ["delay-MackeyGlass", "flow-Lorenz",
+                                                    "map-Henon"]
+    again = run_experiment("chaos-catalogue", quick=True, out=tmp_path / "again",
                            overrides=[*TINY, f"cache_dir={cache}"])
     assert again.wall_s < record.wall_s / 3
     assert again.result.metrics == record.result.metrics
+    # The cache key includes the configuration: another averaging length is a new row.
+    other = run_experiment("chaos-catalogue", quick=True, out=tmp_path / "other",
+                           overrides=["systems=Henon", "initial_conditions=2",
+                                      "map_iterations=500", "points=600", f"cache_dir={cache}"])
+    assert len(list(cache.glob("map-Henon-*.json"))) == 2
+    assert other.result.metrics["systems"] == 1
 
 
 def test_unknown_system_is_a_config_error(user_errors):
