@@ -8,7 +8,8 @@ time as the first input, weights copied from the jaxlab model), float32, Adam(1e
 1. `test_cfm_training_step[icfm|otcfm]`: one training step — draw the flow-matching sample
    (t, x_t, u_t), loss, gradient, Adam update — jaxlab `cfm_loss` in one jitted step vs
    torchcfm's `ConditionalFlowMatcher` / `ExactOptimalTransportConditionalFlowMatcher` (POT's
-   exact `emd` plan; jaxlab: SciPy's `linear_sum_assignment` through a host callback) with
+   exact `emd` plan; jaxlab: `metrics.optimal_assignment`, SciPy's `linear_sum_assignment`
+   through a host callback) with
    `torch.optim.Adam`. Ratio = PyTorch time / jaxlab time (> 1: jaxlab faster), fastest of
    the rounds; the jaxlab compile time separately.
 2. `test_ode_sampling_throughput`: 10000 samples through the ODE of the same (copied)
@@ -17,8 +18,9 @@ time as the first input, weights copied from the jaxlab model), float32, Adam(1e
 3. `test_fm2d_w2_against_torchcfm`: both libraries trained for `JAXLAB_BENCH_FM_STEPS`
    steps (default 20000, torchcfm's and `fm-2d`'s full run) on 8 Gaussians → moons with
    I-CFM and OT-CFM, from the same data set and initial weights, for `JAXLAB_BENCH_FM_SEEDS`
-   seeds (default 3), each run evaluated by the same code (`fm_2d.w2` between 2000 samples
-   of an adaptive solve and 2000 held-out moons, the same sets for every run): the mean W2
+   seeds (default 3), each run evaluated by the same code (`metrics.wasserstein` between
+   2000 samples of an adaptive solve and 2000 held-out moons, the same sets for every run):
+   the mean W2
    of jaxlab within 20% of torchcfm's, and OT-CFM no worse than I-CFM.
 """
 
@@ -32,7 +34,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxlab import de
+from jaxlab import de, metrics
 from jaxlab import generative as gen
 from jaxlab.experiments import fm_2d
 
@@ -80,7 +82,7 @@ def _copy(jax_model) -> TorchMLP:
 
 
 def _batch(seed):
-    x0, x1 = fm_2d.sample_task("8gaussians-moons", jax.random.PRNGKey(seed), BATCH)
+    x0, x1 = gen.toy_pair("8gaussians-moons", BATCH, key=jax.random.PRNGKey(seed))
     return x0.astype(jnp.float32), x1.astype(jnp.float32)
 
 
@@ -104,7 +106,7 @@ def _jax_step(method):
     @eqx.filter_jit
     def step(model, state, batch, key):
         loss, grads = eqx.filter_value_and_grad(gen.cfm_loss)(
-            model, batch, key, coupling=fm_2d.METHODS[method], sigma=SIGMA)
+            model, batch, key=key, coupling=fm_2d.METHODS[method], sigma=SIGMA)
         updates, state = opt.update(grads, state, model)
         return eqx.apply_updates(model, updates), state, loss
 
@@ -150,7 +152,7 @@ def test_ode_sampling_throughput(benchmark):
         model = _jax_model(3)
         x0 = jax.random.normal(jax.random.PRNGKey(4), (n, 2), dtype=jnp.float32)
         run = eqx.filter_jit(lambda f, x: gen.sample_ode(f, x, solver="dopri5", rtol=1e-4,
-                                                         atol=1e-4))
+                                                         atol=1e-4).xs)
         compile_s = compile_time(run, model, x0)
         ours = run(model, x0)
         benchmark.pedantic(lambda: jax.block_until_ready(run(model, x0)), rounds=10,
@@ -193,10 +195,10 @@ def test_fm2d_w2_against_torchcfm(benchmark):
     w2 = {(lib, m): [] for lib in ("jaxlab", "torchcfm") for m in ("icfm", "otcfm")}
     with jax.enable_x64(False):
         k_eval = jax.random.PRNGKey(1)  # the same evaluation sets for every run
-        base, _ = fm_2d.sample_task("8gaussians-moons", jax.random.split(k_eval)[0],
-                                    config.eval_points)
-        _, target = fm_2d.sample_task("8gaussians-moons", jax.random.split(k_eval)[1],
-                                      config.eval_points)
+        base, _ = gen.toy_pair("8gaussians-moons", config.eval_points,
+                               key=jax.random.split(k_eval)[0])
+        _, target = gen.toy_pair("8gaussians-moons", config.eval_points,
+                                 key=jax.random.split(k_eval)[1])
         for seed in range(FM_SEEDS):
             k_train = jax.random.fold_in(jax.random.PRNGKey(0), seed)
             for method in ("icfm", "otcfm"):
@@ -209,7 +211,8 @@ def test_fm2d_w2_against_torchcfm(benchmark):
                     out = torchdiffeq.odeint(tmodel, torch.from_numpy(np.asarray(base)),
                                              torch.tensor([0.0, 1.0]), method="dopri5",
                                              rtol=config.tol, atol=config.tol)[-1]
-                w2["torchcfm", method].append(fm_2d.w2(jnp.asarray(out.numpy()), target))
+                w2["torchcfm", method].append(
+                    float(metrics.wasserstein(jnp.asarray(out.numpy()), target)))
                 info[f"train_s_torchcfm_{method}_seed{seed}"] = tseconds
     for (lib, method), values in w2.items():
         info[f"w2_{lib}_{method}"] = float(np.mean(values))

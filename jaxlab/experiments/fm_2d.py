@@ -1,16 +1,17 @@
 """`fm-2d`: conditional flow matching in 2-D, independent vs minibatch-OT coupling, with
 torchcfm's protocol (Tong et al. 2024).
 
-Tasks: 8 Gaussians → moons and N(0, I) → 8 Gaussians. Data as torchcfm's `utils.py`: the 8
-Gaussians have centres 5·(unit vectors at multiples of 45°) and noise N(0, √0.1·I) (torchcfm
-passes √var as the *covariance*, so the standard deviation is 0.1^¼ ≈ 0.56); moons are
-torchdyn's (`generate_moons`: half circles, a uniform shift U[0, 0.2) added to both
-coordinates, then ×3 − 1; here with uniformly random angles instead of a grid). Model:
+Tasks: 8 Gaussians → moons and N(0, I) → 8 Gaussians (`generative.toy_pair`). Data as
+torchcfm's `utils.py` (`generative.eight_gaussians`: centres 5·(unit vectors at multiples of
+45°), noise standard deviation 0.1^¼ ≈ 0.56, as torchcfm passes √0.1 as the covariance;
+`generative.moons`: torchdyn's half circles with a uniform shift U[0, 0.2), ×3 − 1, here
+with uniformly random angles instead of a grid). Model:
 torchcfm's MLP (time appended, three hidden layers of 64 SELU units); Adam (lr 10⁻³),
 batch 256, σ = 0.1, 20000 steps; samples by an adaptive ODE solve (Dopri5, rtol = atol =
 10⁻⁴). Metrics:
 
-- W2 between 2000 generated and 2000 held-out target samples (exact assignment);
+- W2 between 2000 generated and 2000 held-out target samples (`metrics.wasserstein`, exact
+  assignment);
 - the normalised path energy NPE = |E∫₀¹|v(t, x_t)|²dt − W2²(ρ₀, ρ₁)| / W2²(ρ₀, ρ₁) along the
   generated trajectories (0 for straight, optimal-transport paths).
 
@@ -20,7 +21,19 @@ Table 2); torchcfm trained the same way is timed and scored side by side in
 """
 
 import dataclasses
+import functools
+import time
 from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from matplotlib.figure import Figure
+
+from jaxlab import de, metrics, train
+from jaxlab import generative as gen
 
 from ._base import Config, Experiment, Reference, Result
 
@@ -73,63 +86,11 @@ class FM2DConfig(Config):
         self.require(self.energy_times >= 3, "energy_times", "at least 3")
 
 
-def eight_gaussians(key, n: int):
-    """torchcfm's `sample_8gaussians`: centres 5·(cos kπ/4, sin kπ/4), noise standard
-    deviation 0.1^¼."""
-    import jax
-    import jax.numpy as jnp
-
-    kc, kn = jax.random.split(key)
-    s = 1 / jnp.sqrt(2.0)
-    centres = 5.0 * jnp.array([[1, 0], [-1, 0], [0, 1], [0, -1], [s, s], [s, -s], [-s, s],
-                               [-s, -s]])
-    idx = jax.random.randint(kc, (n,), 0, 8)
-    return centres[idx] + 0.1**0.25 * jax.random.normal(kn, (n, 2))
-
-
-def moons(key, n: int, noise: float = 0.2):
-    """torchdyn's moons as torchcfm uses them (×3 − 1), with random angles."""
-    import jax
-    import jax.numpy as jnp
-
-    ka, km, ku = jax.random.split(key, 3)
-    theta = jax.random.uniform(ka, (n,), maxval=jnp.pi)
-    inner = jax.random.bernoulli(km, 0.5, (n,))
-    x = jnp.where(inner, 1 - jnp.cos(theta), jnp.cos(theta))
-    y = jnp.where(inner, 1 - jnp.sin(theta) - 0.5, jnp.sin(theta))
-    shift = noise * jax.random.uniform(ku, (n, 1))
-    return (jnp.stack([x, y], 1) + shift) * 3 - 1
-
-
-def sample_task(task: str, key, n: int):
-    """(base, target) samples of `task`, each `(n, 2)`."""
-    import jax
-
-    k0, k1 = jax.random.split(key)
-    if task == "8gaussians-moons":
-        return eight_gaussians(k0, n), moons(k1, n)
-    return jax.random.normal(k0, (n, 2)), eight_gaussians(k1, n)
-
-
-def w2(x, y) -> float:
-    """The exact 2-Wasserstein distance between two equal-size uniform point clouds."""
-    import jax.numpy as jnp
-
-    from jaxlab import generative as gen
-
-    perm = gen.ot_assignment(x, y)
-    return float(jnp.sqrt(jnp.mean(jnp.sum((x - y[perm]) ** 2, -1))))
-
-
 def training_setup(task: str, config: FM2DConfig, key):
     """(data, initial model, fit key) of `train_field(task, ..., key)`: the data set
     `(x0, x1)` of `config.pairs` rows and torchcfm's MLP, (t, x) → 64 → 64 → 64 → 2, SELU."""
-    import jax
-
-    from jaxlab import de
-
     k_data, k_model, k_fit = jax.random.split(key, 3)
-    data = sample_task(task, k_data, config.pairs)
+    data = gen.toy_pair(task, config.pairs, key=k_data)
     model = de.MLPField(2, (2,), width=config.width, depth=3, activation=jax.nn.selu,
                         key=k_model)
     return data, model, k_fit
@@ -137,14 +98,6 @@ def training_setup(task: str, config: FM2DConfig, key):
 
 def train_field(task: str, method: str, config: FM2DConfig, key):
     """The trained velocity MLP (and the training time in seconds)."""
-    import functools
-    import time
-
-    import optax
-
-    from jaxlab import generative as gen
-    from jaxlab import train
-
     data, model, k_fit = training_setup(task, config, key)
     loss = functools.partial(gen.cfm_loss, coupling=METHODS[method], sigma=config.sigma)
     start = time.perf_counter()
@@ -154,35 +107,26 @@ def train_field(task: str, method: str, config: FM2DConfig, key):
 
 
 def evaluate(field, task: str, config: FM2DConfig, key) -> dict:
-    """W2 to held-out target samples and the normalised path energy of `field`."""
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-
-    from jaxlab import generative as gen
-
+    """W2 to held-out target samples and the normalised path energy of `field` (the ODE
+    solve raises if it fails or leaves a non-finite sample)."""
     k_eval, k_ref = jax.random.split(key)
-    base, _ = sample_task(task, k_eval, config.eval_points)
-    _, target = sample_task(task, k_ref, config.eval_points)
+    base, _ = gen.toy_pair(task, config.eval_points, key=k_eval)
+    _, target = gen.toy_pair(task, config.eval_points, key=k_ref)
     times = jnp.linspace(0.0, 1.0, config.energy_times)
     traj = eqx.filter_jit(lambda f, x: gen.sample_ode(
-        f, x, solver="dopri5", rtol=config.tol, atol=config.tol, save_times=times))(field, base)
-    if not bool(jnp.all(jnp.isfinite(traj))):
-        raise FloatingPointError(f"fm-2d: the ODE solve for {task} produced non-finite values")
+        f, x, solver="dopri5", rtol=config.tol, atol=config.tol,
+        save_times=times).trajectory)(field, base)
     speeds = eqx.filter_jit(lambda f: jax.vmap(lambda t, xs: jnp.sum(
         jax.vmap(lambda x: f(t, x))(xs) ** 2, -1))(times, traj))(field)  # (T, n)
     energy = float(np.mean(np.trapezoid(np.asarray(speeds), np.asarray(times), axis=0)))
-    ot_cost = w2(base, target) ** 2
-    return {"w2": w2(traj[-1], target), "npe": abs(energy - ot_cost) / ot_cost,
+    ot_cost = float(metrics.wasserstein(base, target)) ** 2
+    return {"w2": float(metrics.wasserstein(traj[-1], target)),
+            "npe": abs(energy - ot_cost) / ot_cost,
             "path_energy": energy, "samples": np.asarray(traj[-1])}
 
 
 def run(config: FM2DConfig, *, key) -> Result:
     """Train I-CFM and OT-CFM on each task; W2 and normalised path energy."""
-    import jax
-    from matplotlib.figure import Figure
-
     tasks, methods = config.tasks.split(","), config.methods.split(",")
     metrics, samples = {}, {}
     keys = jax.random.split(key, len(tasks))

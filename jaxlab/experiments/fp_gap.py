@@ -1,9 +1,10 @@
 """`fp-gap`: the Fokker–Planck regulariser closes the gap between the ODE and SDE samplers
 of a score model (Deveney et al. 2023).
 
-Data: an eight-component ring of Gaussians in 2-D (radius 2, standard deviation 0.25). Forward
-process the paper's OU dX = −X dt + dW on [t_min, T] (prior N(0, ½I)). The model is a scalar
-u_θ(t, x) ≈ log p_t(x) (an MLP), its score s_θ = ∇ₓu_θ; the loss is denoising score matching
+Data: an eight-component ring of Gaussians in 2-D (`generative.ring_mixture()`: radius 2,
+standard deviation 0.25). Forward process the paper's OU dX = −X dt + dW on [t_min, T]
+(prior N(0, ½I)). The model is a scalar u_θ(t, x) ≈ log p_t(x) (`generative.LogDensity` of
+an MLP), its score s_θ = ∇ₓu_θ; the loss is denoising score matching
 as in the paper (the unweighted score loss E|s_θ(t, x_t) + ε/σ|², t = t_min + (T − t_min)·
 Beta(1, 2), which weighs the small times, where the data's structure is, by 1/σ²) plus
 w · E[R²], R the log Fokker–Planck residual at collocation points (t uniform on [t_min, T],
@@ -12,7 +13,8 @@ data. (The σ²-weighted DSM of `denoising_loss`'s default, with uniform times, 
 times and leaves a smaller gap that the regulariser does not close: see docs/generative.md.)
 Samples from the reverse SDE (Euler–Maruyama) and the probability-flow ODE (Euler) with the
 same steps, prior draws and (for the SDE) Brownian path; distances by the paper's protocol,
-the W2 between 32 × 32 histograms on [−4, 4]² with exact transport (`binned_w2`): ODE–SDE
+the W2 between 32 × 32 histograms on [−4, 4]² with exact transport
+(`metrics.binned_wasserstein`): ODE–SDE
 (the gap), ODE–truth and SDE–truth (truth: exact samples of the ring). Also reported: the
 residual of each model on 4096 held-out collocation points, the floor of the W2 between two
 exact sample sets, and the gap of the same samplers run with the exact score (what the time
@@ -22,6 +24,15 @@ steps and sample size leave).
 import dataclasses
 import itertools
 from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+from matplotlib.figure import Figure
+
+from jaxlab import de, metrics, train
+from jaxlab import generative as gen
 
 from ._base import Config, Experiment, Reference, Result
 
@@ -95,57 +106,13 @@ class FPGapConfig(Config):
                      "'log' or 'uniform'")
 
 
-def ring(n_components: int = 8, radius: float = 2.0, std: float = 0.25):
-    """The target: Gaussians at the vertices of a regular polygon."""
-    import jax.numpy as jnp
-
-    from jaxlab import generative as gen
-
-    angles = 2 * jnp.pi * jnp.arange(n_components) / n_components
-    means = radius * jnp.stack([jnp.cos(angles), jnp.sin(angles)], 1)
-    return gen.GaussianMixture(jnp.full(n_components, 1 / n_components), means,
-                               jnp.full(n_components, std**2))
-
-
-def _potential(width, depth, key):
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
-
-    from jaxlab import de
-
-    class Potential(eqx.Module):
-        """u(t, x) ≈ log p_t(x) and the FP weight (held fixed: its gradient is stopped)."""
-
-        net: de.MLPField
-        weight: jax.Array
-
-        def __call__(self, t, x):
-            return self.net(t, x)[0]
-
-        def score(self, t, x):
-            return jax.grad(self.__call__, argnums=1)(t, x)
-
-    return Potential(de.MLPField(2, (1,), width=width, depth=depth, activation=jax.nn.silu,
-                                 key=key), jnp.zeros(()))
-
-
 def run(config: FPGapConfig, *, key) -> Result:
     """Train one potential per FP weight; the ODE–SDE gap and the distances to the truth."""
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
-    import optax
-    from matplotlib.figure import Figure
-
-    from jaxlab import generative as gen
-    from jaxlab import train
-
     ou = gen.Diffusion.ou(t_min=config.t_min, T=config.T)
-    target = ring()
+    target = gen.ring_mixture()
     k_data, k_model, k_fit, k_prior, k_sde, k_truth = jax.random.split(key, 6)
-    data = target.sample(k_data, config.data)
-    truth = target.sample(k_truth, config.samples)
+    data = target.sample(config.data, key=k_data)
+    truth = target.sample(config.samples, key=k_truth)
 
     def variance(t):
         return ou.coefficients(t).gamma2
@@ -169,12 +136,15 @@ def run(config: FPGapConfig, *, key) -> Result:
     power = {"sigma4": 2, "sigma2": 1, "none": 0}[config.residual_scale]
     scale = (lambda t: variance(t) ** power) if power else None
 
-    def loss(model, batch, key):
+    def loss(model, batch, *, key):
+        # the model is (u_θ, w): the FP weight rides along as an array (one compiled fit for
+        # every w) with its gradient stopped, so Adam leaves it unchanged
+        potential, weight = model
         kd, kc = jax.random.split(key)
-        dsm = gen.denoising_loss(model.score, batch, kd, diffusion=ou, prediction="score",
-                                 weighting=dsm_weight, times=dsm_times)
-        fp = residual(model, *collocation(kc, config.collocation), scale)
-        return dsm + jax.lax.stop_gradient(model.weight) * fp
+        dsm = gen.denoising_loss(potential.score, batch, key=kd, diffusion=ou,
+                                 prediction="score", weighting=dsm_weight, times=dsm_times)
+        fp = residual(potential, *collocation(kc, config.collocation), scale)
+        return dsm + jax.lax.stop_gradient(weight) * fp
 
     # held-out collocation points: how well each model satisfies the FP equation
     held_out = collocation(jax.random.fold_in(k_fit, 1), 4096)
@@ -183,45 +153,45 @@ def run(config: FPGapConfig, *, key) -> Result:
 
     schedule = optax.cosine_decay_schedule(config.lr, config.steps, alpha=0.05)
     optimizer = optax.adam(schedule)
-    initial = _potential(config.width, config.depth, k_model)
+    initial = gen.LogDensity(de.MLPField(2, (1,), width=config.width, depth=config.depth,
+                                         activation=jax.nn.silu, key=k_model))
     prior = jnp.sqrt(ou.coefficients(config.T).gamma2) * jax.random.normal(
         k_prior, (config.samples, 2))
 
     @eqx.filter_jit
-    def sample(score, method, key):
+    def sample(score, method, key):  # raises if a sampler diverges (a non-finite sample)
         return gen.sample_diffusion(score, ou, prior, prediction="score", method=method,
-                                    solver="euler", steps=config.sampler_steps, key=key)
+                                    solver="euler", steps=config.sampler_steps, key=key).xs
 
-    metrics, samples = {}, {}
+    def w2(a, b):
+        return metrics.binned_wasserstein(a, b, bins=config.bins)
+
+    scores, samples = {}, {}
     for w in config.weight_list:
-        model = eqx.tree_at(lambda m: m.weight, initial, jnp.asarray(float(w)))
-        fitted = train.fit(loss, model, data, optimizer, steps=config.steps, key=k_fit,
-                           batch_size=config.batch_size).model
+        fitted, _ = train.fit(loss, (initial, jnp.asarray(float(w))), data, optimizer,
+                              steps=config.steps, key=k_fit,
+                              batch_size=config.batch_size).model
         ode, sde = sample(fitted.score, "ode", k_sde), sample(fitted.score, "sde", k_sde)
-        for name, xs in (("ode", ode), ("sde", sde)):
-            if not bool(jnp.all(jnp.isfinite(xs))):
-                raise FloatingPointError(f"fp-gap: the {name} sampler diverged (w = {w})")
         tag = f"w{w:g}"
-        gap = gen.binned_w2(ode, sde, bins=config.bins)
-        metrics[f"gap_{tag}"] = gap["w2"]
-        metrics[f"ode_truth_{tag}"] = gen.binned_w2(ode, truth, bins=config.bins)["w2"]
-        metrics[f"sde_truth_{tag}"] = gen.binned_w2(sde, truth, bins=config.bins)["w2"]
-        metrics[f"outside_{tag}"] = max(gap["outside_a"], gap["outside_b"])
+        gap = w2(ode, sde)
+        scores[f"gap_{tag}"] = float(gap.distance)
+        scores[f"ode_truth_{tag}"] = float(w2(ode, truth).distance)
+        scores[f"sde_truth_{tag}"] = float(w2(sde, truth).distance)
+        scores[f"outside_{tag}"] = float(max(gap.outside_a, gap.outside_b))
         scaled, plain = residuals(fitted)
-        metrics[f"residual_sigma4_{tag}"], metrics[f"residual_{tag}"] = float(scaled), float(plain)
+        scores[f"residual_sigma4_{tag}"], scores[f"residual_{tag}"] = float(scaled), float(plain)
         samples[w] = (ode, sde)
-    gaps = [metrics[f"gap_w{w:g}"] for w in config.weight_list]
-    metrics["gap_monotone"] = float(all(b < a for a, b in itertools.pairwise(gaps)))
+    gaps = [scores[f"gap_w{w:g}"] for w in config.weight_list]
+    scores["gap_monotone"] = float(all(b < a for a, b in itertools.pairwise(gaps)))
     # the floor: two independent exact sample sets of the same size
-    floor = gen.binned_w2(truth, target.sample(jax.random.fold_in(k_truth, 1), config.samples),
-                          bins=config.bins)
-    metrics["truth_truth_floor"] = floor["w2"]
+    floor = float(w2(truth, target.sample(config.samples,
+                                          key=jax.random.fold_in(k_truth, 1))).distance)
+    scores["truth_truth_floor"] = floor
     # the same samplers with the exact score: the gap left by the time discretisation and
     # the sample size, which no regulariser can remove
     exact = gen.PathMarginal(ou, target).score
-    metrics["exact_score_gap"] = gen.binned_w2(sample(exact, "ode", k_sde),
-                                               sample(exact, "sde", k_sde),
-                                               bins=config.bins)["w2"]
+    scores["exact_score_gap"] = float(w2(sample(exact, "ode", k_sde),
+                                         sample(exact, "sde", k_sde)).distance)
     references = {"gap_monotone": Reference(1.0, PAPER + " (Table 1; jaxlab issue #7)",
                                             "the ODE–SDE gap decreases as w grows")}
     fig = Figure(figsize=(3 * len(config.weight_list), 6))
@@ -237,10 +207,10 @@ def run(config: FPGapConfig, *, key) -> Result:
     summary = ("ODE–SDE gap (binned W2, 32 × 32 on [−4, 4]²) for w = "
                + ", ".join(f"{w:g}: {g:.3f}" for w, g in zip(config.weight_list, gaps,
                                                             strict=True))
-               + f" ({'decreasing' if metrics['gap_monotone'] else 'not monotone'}; the "
-               f"sampling floor of two exact sample sets is {floor['w2']:.3f}, the gap of "
-               f"the same samplers with the exact score {metrics['exact_score_gap']:.3f}).")
-    return Result(metrics=metrics, figures={"samples": fig}, references=references,
+               + f" ({'decreasing' if scores['gap_monotone'] else 'not monotone'}; the "
+               f"sampling floor of two exact sample sets is {floor:.3f}, the gap of "
+               f"the same samplers with the exact score {scores['exact_score_gap']:.3f}).")
+    return Result(metrics=scores, figures={"samples": fig}, references=references,
                   summary=summary)
 
 

@@ -69,6 +69,20 @@ def _times(fn: str, t0, t1) -> tuple[float, float]:
     return t0, t1
 
 
+def _ode_options(fn: str, *, solver, steps, max_steps, rtol, atol, t0, t1, throw):
+    """The validated options of an ODE solve: (diffrax solver, step-size controller, step
+    budget, steps, t0, t1, throw)."""
+    steps = check_int(fn, "steps", steps, minimum=1)
+    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
+    rtol, atol = _tolerance(fn, "rtol", rtol), _tolerance(fn, "atol", atol)
+    throw = check_bool(fn, "throw", throw)
+    t0, t1 = _times(fn, t0, t1)
+    solver, adaptive = _solver(fn, solver)
+    controller = (diffrax.PIDController(rtol=rtol, atol=atol) if adaptive
+                  else diffrax.ConstantStepSize())
+    return solver, controller, max_steps if adaptive else steps, steps, t0, t1, throw
+
+
 def _batched(field):
     """The per-point field as a diffrax vector field of the batch, in the batch's dtype."""
     return lambda t, y, args: jax.vmap(field, in_axes=(None, 0))(t, y).astype(y.dtype)
@@ -100,15 +114,10 @@ def sample_ode(field: Callable, x0: Real[ArrayLike, "n d"], *, t0: float = 0.0,
     fn = "sample_ode"
     check_callable(fn, "field", field)
     x0 = _check_batch(fn, "x0", x0)
-    steps = check_int(fn, "steps", steps, minimum=1)
-    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
-    rtol, atol = _tolerance(fn, "rtol", rtol), _tolerance(fn, "atol", atol)
-    throw = check_bool(fn, "throw", throw)
-    t0, t1 = _times(fn, t0, t1)
-    solver, adaptive = _solver(fn, solver)
+    solver, controller, budget, steps, t0, t1, throw = _ode_options(
+        fn, solver=solver, steps=steps, max_steps=max_steps, rtol=rtol, atol=atol, t0=t0,
+        t1=t1, throw=throw)
     dtype = x0.dtype
-    controller = (diffrax.PIDController(rtol=rtol, atol=atol) if adaptive
-                  else diffrax.ConstantStepSize())
     if save_times is None:
         saveat = diffrax.SaveAt(t1=True)
     else:
@@ -116,8 +125,8 @@ def sample_ode(field: Callable, x0: Real[ArrayLike, "n d"], *, t0: float = 0.0,
         saveat = diffrax.SaveAt(ts=save_times, t1=True)
     sol = diffrax.diffeqsolve(diffrax.ODETerm(_batched(field)), solver, jnp.asarray(t0, dtype),
                               jnp.asarray(t1, dtype), jnp.asarray((t1 - t0) / steps, dtype), x0,
-                              stepsize_controller=controller, saveat=saveat,
-                              max_steps=max_steps if adaptive else steps, throw=False)
+                              stepsize_controller=controller, saveat=saveat, max_steps=budget,
+                              throw=False)
     xs = sol.ys[-1]
     trajectory = None if save_times is None else sol.ys[:-1]
     status = _status(from_diffrax(sol.result), sol.ys)
@@ -376,13 +385,10 @@ def log_likelihood(drift: Callable, x1: Real[ArrayLike, "n d"], base_log_prob: C
     check_callable(fn, "drift", drift)
     check_callable(fn, "base_log_prob", base_log_prob)
     x1 = _check_batch(fn, "x1", x1)
-    steps = check_int(fn, "steps", steps, minimum=1)
-    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
     probes = check_int(fn, "probes", probes, minimum=0)
-    rtol, atol = _tolerance(fn, "rtol", rtol), _tolerance(fn, "atol", atol)
-    throw = check_bool(fn, "throw", throw)
-    t0, t1 = _times(fn, t0, t1)
-    solver_, adaptive = _solver(fn, solver)
+    solver, controller, budget, steps, t0, t1, throw = _ode_options(
+        fn, solver=solver, steps=steps, max_steps=max_steps, rtol=rtol, atol=atol, t0=t0,
+        t1=t1, throw=throw)
     n, d = x1.shape
     dtype = x1.dtype
     if probes > 0:
@@ -395,23 +401,20 @@ def log_likelihood(drift: Callable, x1: Real[ArrayLike, "n d"], base_log_prob: C
         x, _ = state
 
         def one(xi, vi):
-            fn = lambda y: drift(t, y)
+            field = lambda y: drift(t, y)
             if probes == 0:
-                out, jac = fn(xi), jax.jacfwd(fn)(xi)
+                out, jac = field(xi), jax.jacfwd(field)(xi)
                 return out, jnp.trace(jac)
-            out, jvps = jax.vmap(lambda v: jax.jvp(fn, (xi,), (v,)))(vi)
+            out, jvps = jax.vmap(lambda v: jax.jvp(field, (xi,), (v,)))(vi)
             return out[0], jnp.mean(jnp.sum(vi * jvps, -1))
 
         dx, div = jax.vmap(one)(x, vs)
         return dx.astype(dtype), div.astype(dtype)
 
-    controller = (diffrax.PIDController(rtol=rtol, atol=atol) if adaptive
-                  else diffrax.ConstantStepSize())
-    sol = diffrax.diffeqsolve(diffrax.ODETerm(aug), solver_, jnp.asarray(t1, dtype),
+    sol = diffrax.diffeqsolve(diffrax.ODETerm(aug), solver, jnp.asarray(t1, dtype),
                               jnp.asarray(t0, dtype), jnp.asarray((t0 - t1) / steps, dtype),
                               (x1, jnp.zeros(n, dtype)), stepsize_controller=controller,
-                              saveat=diffrax.SaveAt(t1=True),
-                              max_steps=max_steps if adaptive else steps, throw=False)
+                              saveat=diffrax.SaveAt(t1=True), max_steps=budget, throw=False)
     x0, integral = sol.ys[0][0], sol.ys[1][0]
     # integral = ∫_{t1}^{t0} ∇·b dt = −∫_{t0}^{t1} ∇·b dt
     log_prob = (jax.vmap(base_log_prob)(x0) + integral).astype(dtype)

@@ -1,32 +1,12 @@
-"""The generative experiments: their data against closed forms, their metrics, configs, and
-tiny end-to-end runs (`slow`)."""
+"""The generative experiments: their data, configs, and tiny end-to-end runs (`slow`). The
+toy data sets and the distances they use are tested with the library
+(tests/generative/test_toy_data.py, tests/metrics)."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxlab.experiments import ConfigError, fm_2d, interpolants_gmm, run_experiment
-
-
-def test_eight_gaussians_and_moons_moments():
-    n = 40000
-    x = np.asarray(fm_2d.eight_gaussians(jax.random.PRNGKey(0), n), dtype=np.float64)
-    # centres 5·(unit vectors at k·45°): mean 0, per-coordinate variance 25/2 + √0.1
-    var = 12.5 + 0.1**0.5
-    assert np.all(np.abs(x.mean(0)) < 5 * np.sqrt(var / n))
-    np.testing.assert_allclose(x.var(0), var, rtol=0.03)
-    m = np.asarray(fm_2d.moons(jax.random.PRNGKey(1), n), dtype=np.float64)
-    # before ×3 − 1: E x = ½(E cos θ + 1 − E cos θ) + 0.1 = 0.6,
-    # E y = ½(2/π + ½ − 2/π) + 0.1 = 0.35
-    assert np.all(np.abs(m.mean(0) - [0.8, 0.05]) < 5 * m.std(0) / np.sqrt(n))
-
-
-def test_w2_of_point_clouds():
-    x = jax.random.normal(jax.random.PRNGKey(2), (64, 2))
-    assert fm_2d.w2(x, x[::-1]) == pytest.approx(0.0, abs=1e-6)
-    shift = jnp.array([0.3, -0.4])
-    assert fm_2d.w2(x, x + shift) == pytest.approx(0.5, rel=1e-5)
+from jaxlab.experiments import ConfigError, interpolants_gmm, run_experiment
 
 
 def test_interpolants_gmm_mixtures():
