@@ -133,6 +133,17 @@ def _cross_validate(fn, objective, args, covariance, start, max_steps, throw):
                                  objective=objective(log_c, args), status=status)
 
 
+def _cv_inputs(fn, data, weights, max_steps, throw):
+    """Validated data, normalised weights, the data covariance Σ̂, Scott's factor (the
+    search's start), the step budget and `throw`."""
+    x = as_data(data, fn)
+    w = as_weights(weights, x.shape[0], x.dtype, fn)
+    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
+    throw = check_bool(fn, "throw", throw)
+    start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
+    return x, w, weighted_covariance(x, w), start, max_steps, throw
+
+
 def lcv_bandwidth(data: Real[ArrayLike, "n d"], *, kernel: "str | AbstractKernel" = "gaussian",
                   weights: Real[ArrayLike, " n"] | None = None, max_steps: int = 100,
                   throw: bool = True) -> CrossValidationResult:
@@ -162,13 +173,8 @@ def lcv_bandwidth(data: Real[ArrayLike, "n d"], *, kernel: "str | AbstractKernel
     estimators*, IEEE Trans. Computers C-25, 1175-1179.
     """
     fn = "lcv_bandwidth"
-    x = as_data(data, fn)
     kern = get_kernel(kernel, fn)
-    w = as_weights(weights, x.shape[0], x.dtype, fn)
-    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
-    throw = check_bool(fn, "throw", throw)
-    cov = weighted_covariance(x, w)
-    start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
+    x, w, cov, start, max_steps, throw = _cv_inputs(fn, data, weights, max_steps, throw)
     if not isinstance(kern, Gaussian):
         start = 2.0 * start  # compact kernels need a wider start to reach every point
     return _cross_validate(fn, _lcv, (x, w, kern, cov), cov, start, max_steps, throw)
@@ -191,11 +197,6 @@ def lscv_bandwidth(data: Real[ArrayLike, "n d"], *,
     cross-validation for the smoothing of density estimates*, Biometrika 71, 353-360.
     """
     fn = "lscv_bandwidth"
-    x = as_data(data, fn)
-    w = as_weights(weights, x.shape[0], x.dtype, fn)
-    max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
-    throw = check_bool(fn, "throw", throw)
-    cov = weighted_covariance(x, w)
-    start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
+    x, w, cov, start, max_steps, throw = _cv_inputs(fn, data, weights, max_steps, throw)
     return _cross_validate(fn, _lscv, (x, w, cov), cov, start, max_steps, throw)
 

@@ -4,6 +4,7 @@ points (the interpolated optimum of a cross-entropy or risk curve over bandwidth
 import typing
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Real
@@ -66,7 +67,11 @@ def parabolic_minimum(x: Real[ArrayLike, " k"], y: Real[ArrayLike, " k"]
                                  f"x[{k}] = {float(values[k])!r} and x[{k + 1}] = "
                                  f"{float(values[k + 1])!r}"))
     dtype = jnp.result_type(x, y)
-    x, y = x.astype(dtype), y.astype(dtype)
+    return _parabolic_minimum(x.astype(dtype), y.astype(dtype))
+
+
+@jax.jit
+def _parabolic_minimum(x, y):
     size = x.shape[0]
     i = jnp.argmin(jnp.where(jnp.isnan(y), jnp.inf, y))
     at_edge = (i == 0) | (i == size - 1)

@@ -93,20 +93,28 @@ class SampledKernelSums(eqx.Module):
         fn = "SampledKernelSums.optimal_bandwidth"
         check_key(fn, key)
         num_resamples = check_int(fn, "num_resamples", num_resamples, minimum=2)
-        estimate, _ = self.cross_entropy()
-        log_h = jnp.log(self.bandwidths)
-        best = parabolic_minimum(log_h, estimate)
-        m, d = self.log_ratio.shape[-1], self.dimension
-        exact = estimate + jnp.mean(self.log_ratio, axis=-1) / d  # the exact term
-        index = jax.random.randint(key, (num_resamples, m), 0, m)
+        if self.bandwidths.shape[-1] < 3:
+            raise ValueError(message(fn, "bandwidths", "at least 3 (a minimum to bracket)",
+                                     self.bandwidths.shape[-1]))
+        return _optimal_bandwidth(self, key, num_resamples)
 
-        def resampled(rows):
-            curve = exact - jnp.mean(self.log_ratio[:, rows], axis=-1) / d
-            return jnp.exp(parabolic_minimum(log_h, curve).location)
 
-        boot = jax.vmap(resampled)(index)
-        return CrossEntropyOptimum(bandwidth=jnp.exp(best.location),
-                                   standard_error=jnp.std(boot, ddof=1), at_edge=best.at_edge)
+@functools.partial(jax.jit, static_argnums=2)
+def _optimal_bandwidth(sums, key, num_resamples):
+    estimate, _ = sums.cross_entropy()
+    log_h = jnp.log(sums.bandwidths)
+    best = parabolic_minimum(log_h, estimate)
+    m, d = sums.log_ratio.shape[-1], sums.dimension
+    exact = estimate + jnp.mean(sums.log_ratio, axis=-1) / d  # the exact term
+    index = jax.random.randint(key, (num_resamples, m), 0, m)
+
+    def resampled(rows):
+        curve = exact - jnp.mean(sums.log_ratio[:, rows], axis=-1) / d
+        return jnp.exp(parabolic_minimum(log_h, curve).location)
+
+    boot = jax.vmap(resampled)(index)
+    return CrossEntropyOptimum(bandwidth=jnp.exp(best.location),
+                               standard_error=jnp.std(boot, ddof=1), at_edge=best.at_edge)
 
 
 def sampled_kernel_sums(x: Real[ArrayLike, "m d"], bandwidths: Real[ArrayLike, " H"], *,

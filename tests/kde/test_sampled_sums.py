@@ -107,7 +107,8 @@ def test_optimal_bandwidth_against_a_numpy_bootstrap(float64):
     assert float(opt.standard_error) == pytest.approx(np.std(boot, ddof=1), rel=1e-8)
     # without noise every resample is the same curve: h* = e^{0.1} up to the parabola through
     # exact samples of a parabola, and no spread
-    exact_opt = _sums_with_a_minimum(m=5, noise=0.0).optimal_bandwidth(key=key)
+    exact_opt = _sums_with_a_minimum(m=50, noise=0.0).optimal_bandwidth(key=key,
+                                                                        num_resamples=40)
     assert float(exact_opt.bandwidth) == pytest.approx(math.exp(0.1), rel=1e-10)
     assert float(exact_opt.standard_error) < 1e-12
 
