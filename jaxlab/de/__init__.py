@@ -20,6 +20,7 @@ from ._cde import path_channels as path_channels
 from ._dcsde import DirectedChainSDE as DirectedChainSDE
 from ._dcsde import dc_gan_loss as dc_gan_loss
 from ._dcsde import neighbour_correlation as neighbour_correlation
+from ._dcsde import signature_mmd_loss as signature_mmd_loss
 from ._dcsde import with_basepoint as with_basepoint
 from ._dcsde import with_time as with_time
 from ._fields import CubicField as CubicField

@@ -10,6 +10,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 from .._core.checks import (
     as_float_array,
     check_bool,
+    check_callable,
     check_int,
     check_key,
     check_number,
@@ -124,20 +125,26 @@ class DirectedChainSDE(eqx.Module):
 
     def propagate(self, ts: Real[ArrayLike, " T"], y0s: Real[ArrayLike, "n size"],
                   neighbours: Real[ArrayLike, "n T size"], *, key: PRNGKeyArray,
-                  times: int = 1) -> Float[Array, "n T size"]:
+                  times: int = 1, history: bool = False
+                  ) -> Float[Array, "n T size"] | Float[Array, "times n T size"]:
         """Generate `n` paths from the neighbours given, then `times − 1` more rounds each
         using the previous round's output as neighbours (the chain's next links). Round r
         (from 0) starts path i at `y0s[(i + r) % n]`, so that no path starts where its
         neighbour did (reusing the same initial values every round would make output and
-        neighbour equal at t = 0).
+        neighbour equal at t = 0). Round r draws its Brownian paths from
+        `jax.random.split(jax.random.split(key, times)[r], n)`.
 
-        **Returns:** the last round, shape `(n, T, size)`.
+        **Returns:** the last round, shape `(n, T, size)`; with `history`, every round,
+        shape `(times, n, T, size)` (round r's neighbours are round r − 1, and `neighbours`
+        for round 0).
 
         **Raises:** `TypeError`/`ValueError` for a non-int or non-positive `times`;
-        `ValueError` for `neighbours` not `(n, T, size)` or `y0s` not `(n, size)`.
+        `ValueError` for `neighbours` not `(n, T, size)` or `y0s` not `(n, size)`;
+        `TypeError` for a non-bool `history` or a bad `key`.
         """
         fn = "DirectedChainSDE.propagate"
         times = check_int(fn, "times", times, minimum=1)
+        history = check_bool(fn, "history", history)
         paths = as_float_array(fn, "neighbours", neighbours)
         if paths.ndim != 3 or paths.shape[2] != self.size:
             raise ValueError(message(fn, "neighbours", f"of shape (n, T, size) with size = "
@@ -145,9 +152,11 @@ class DirectedChainSDE(eqx.Module):
         y0s = as_float_array(fn, "y0s", y0s, shape=(paths.shape[0], self.size))
         key = check_key(fn, key)
         run = jax.vmap(lambda y0, nb, k: self(ts, y0, nb, key=k))
+        rounds = []
         for r, k in enumerate(jax.random.split(key, times)):
             paths = run(jnp.roll(y0s, -r, axis=0), paths, jax.random.split(k, y0s.shape[0]))
-        return paths
+            rounds.append(paths)
+        return jnp.stack(rounds) if history else paths
 
 
 def neighbour_correlation(outputs: Real[ArrayLike, "n T c"],
@@ -209,6 +218,46 @@ def with_basepoint(paths: Real[ArrayLike, "n T c"]) -> Float[Array, "n T+1 c"]:
     return jnp.concatenate([start, paths], axis=1)
 
 
+def _path_mmd(ts, fake, real, depth, basepoint):
+    # the squared signature MMD of (time, value) paths, with a basepoint when asked
+    augment = with_basepoint if basepoint else (lambda paths: paths)
+    return signature_mmd(augment(with_time(ts, fake)), augment(with_time(ts, real)), depth)
+
+
+def signature_mmd_loss(generator, batch, *, key: PRNGKeyArray, depth: int = 4,
+                       basepoint: bool = True) -> Float[Array, ""]:
+    """The signature-MMD training loss of a path generator, for `jaxlab.train.fit`: the
+    squared signature MMD (depth `depth`, time as a channel, with a basepoint by default, as
+    in `dc_gan_loss`) between the real batch and one generated path per real path, each at
+    that path's times — the loss of the neural SDE baseline of the DC-GAN paper.
+
+    **Arguments:** `generator` (a callable `generator(ts, key=k) -> (T, c)` paths, e.g.
+    `SDEGenerator`); `batch = (ts, xs)`, `ts: (B, T)`, `xs: (B, T, c)`; `key` (keyword-only;
+    split into one key per path); `depth`; `basepoint`.
+
+    **Returns:** the loss, a scalar.
+
+    **Raises:** `ValueError` for a batch that is not `(B, T)` times with `(B, T, c)` values;
+    `TypeError` for a non-callable generator, a non-bool `basepoint` or a bad `key`; as
+    `signature_mmd` for `depth`.
+
+    **Reference:** Min, Hu & Ichiba, *Directed Chain Generative Adversarial Networks*
+    (ICML 2023) (the neural SDE baseline).
+    """
+    fn = "signature_mmd_loss"
+    check_callable(fn, "generator", generator)
+    basepoint = check_bool(fn, "basepoint", basepoint)
+    key = check_key(fn, key)
+    ts, xs = batch
+    xs = as_float_array(fn, "xs", xs)
+    if xs.ndim != 3 or jnp.shape(ts) != xs.shape[:2]:
+        raise ValueError(message(fn, "batch", "(ts, xs) of shapes (B, T) and (B, T, c)",
+                                 f"shapes {shape_str(ts)} and {shape_str(xs)}"))
+    keys = jax.random.split(key, xs.shape[0])
+    fake = jax.vmap(lambda t, k: generator(t, key=k))(ts, keys)
+    return _path_mmd(ts, fake, xs, depth, basepoint)
+
+
 def dc_gan_loss(model: DirectedChainSDE, batch, *, key: PRNGKeyArray, depth: int = 4,
                 basepoint: bool = True, decorrelation: float = 0.0
                 ) -> tuple[Float[Array, ""], dict[str, Float[Array, ""]]]:
@@ -255,8 +304,7 @@ def dc_gan_loss(model: DirectedChainSDE, batch, *, key: PRNGKeyArray, depth: int
     y0s = jnp.roll(xs[:, 0], -2, axis=0)
     keys = jax.random.split(key, xs.shape[0])
     fake = jax.vmap(lambda t, y0, nb, k: model(t, y0, nb, key=k))(ts, y0s, neighbours, keys)
-    augment = with_basepoint if basepoint else (lambda paths: paths)
-    mmd = signature_mmd(augment(with_time(ts, fake)), augment(with_time(ts, xs)), depth)
+    mmd = _path_mmd(ts, fake, xs, depth, basepoint)
     loss = mmd
     if decorrelation > 0:
         a = fake - fake.mean(0)

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Real
 
+from .. import metrics
 from .._core.checks import as_float_array, check_bool, check_int, message, shape_str
 
 
@@ -83,7 +84,8 @@ def _batch_signatures(fn, name, paths, depth):
 def signature_mmd(x: Real[ArrayLike, "n L c"], y: Real[ArrayLike, "m M c"], depth: int, *,
                   unbiased: bool = False) -> Float[Array, ""]:
     """The squared MMD between two samples of paths with the truncated-signature kernel
-    k(x, y) = ⟨S(x), S(y)⟩: ‖E S(X) − E S(Y)‖² (the expected-signature distance).
+    k(x, y) = ⟨S(x), S(y)⟩: ‖E S(X) − E S(Y)‖² (the expected-signature distance), computed
+    by `jaxlab.metrics.mmd(..., kernel="linear")` on the signature features.
 
     The expected signature determines the law of a path (under moment conditions, e.g. for
     bounded paths), so this is a distribution-matching loss on path space, the critic of the
@@ -113,15 +115,8 @@ def signature_mmd(x: Real[ArrayLike, "n L c"], y: Real[ArrayLike, "m M c"], dept
     if cx != cy:
         raise ValueError(message("signature_mmd", "x and y", "paths with the same number of "
                                  "channels", f"{cx} and {cy}"))
-    if not unbiased:
-        return jnp.sum((jnp.mean(sx, 0) - jnp.mean(sy, 0)) ** 2)
     n, m = sx.shape[0], sy.shape[0]
-    if n < 2 or m < 2:
+    if unbiased and (n < 2 or m < 2):
         raise ValueError(message("signature_mmd", "x and y", "at least 2 paths each with "
                                  "unbiased=True", f"{n} and {m}"))
-
-    def within(s):
-        total = jnp.sum(s, 0)
-        return (jnp.sum(total**2) - jnp.sum(s**2)) / (s.shape[0] * (s.shape[0] - 1))
-
-    return within(sx) + within(sy) - 2 * jnp.dot(jnp.mean(sx, 0), jnp.mean(sy, 0))
+    return metrics.mmd(sx, sy, kernel="linear", unbiased=unbiased)

@@ -5,13 +5,22 @@ The toy of Kidger et al. (2020) / torchcde's `time_series_classification` exampl
 irregular and partially observed: each series is a decaying spiral
 x(t) = (±cos(φ + t), sin(φ + t))/(1 + t/2) + noise on t ∈ [0, 4π], observed at its own irregular
 times (random gaps), with each value independently missing (NaN) with probability
-`drop`. The data pass through `control_path` (forward fill, observation counts, time
+`drop` (`de.spirals`). The data pass through `control_path` (forward fill, observation counts, time
 channel, Hermite cubic with backward differences) into a `NeuralCDE` trained with
 `jaxlab.train.fit` on the binary cross-entropy; the metric is accuracy on held-out series.
 """
 
 import dataclasses
 from typing import ClassVar
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from matplotlib.figure import Figure
+
+from jaxlab import de, train
 
 from ._base import Config, Experiment, Reference, Result
 
@@ -59,51 +68,20 @@ class NeuralCDESpiralsConfig(Config):
                      "interpolation", "'hermite', 'linear' or 'rectilinear'")
 
 
-def spirals(key, n: int, length: int, drop: float, noise: float):
-    """`n` spirals: times `(n, length)` (irregular on [0, 4π]: gaps uniform between 0.2 and
-    1.8 times the mean gap, first and last fixed),
-    values `(n, length, 2)` with NaN for missing entries, labels `(n,)` (1 = anticlockwise,
-    the first half of the rows are clockwise)."""
-    import jax
-    import jax.numpy as jnp
-
-    k_t, k_phase, k_noise, k_drop = jax.random.split(key, 4)
-    # irregular but strictly increasing: gaps uniform in [0.2, 1.8] × the mean gap
-    gaps = jax.random.uniform(k_t, (n, length - 1), minval=0.2, maxval=1.8)
-    ends = jnp.cumsum(gaps, axis=1)
-    ts = 4 * jnp.pi * jnp.concatenate([jnp.zeros((n, 1)), ends / ends[:, -1:]], axis=1)
-    phase = jax.random.uniform(k_phase, (n, 1), maxval=2 * jnp.pi)
-    decay = 1 + 0.5 * ts
-    labels = (jnp.arange(n) >= n // 2).astype(jnp.float32)
-    sign = jnp.where(labels[:, None] > 0, 1.0, -1.0)
-    xs = jnp.stack([sign * jnp.cos(phase + ts) / decay, jnp.sin(phase + ts) / decay], -1)
-    xs = xs + noise * jax.random.normal(k_noise, xs.shape)
-    missing = jax.random.uniform(k_drop, xs.shape) < drop
-    return ts, jnp.where(missing, jnp.nan, xs), labels
-
-
 def run(config: NeuralCDESpiralsConfig, *, key) -> Result:
     """Train on irregular, partially observed spirals; test accuracy on held-out ones."""
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    import optax
-    from matplotlib.figure import Figure
-
-    from jaxlab import de, train
-
     k_train, k_test, k_model, k_fit = jax.random.split(key, 4)
-    train_data = spirals(k_train, config.train_series, config.length, config.drop,
-                         config.noise)
-    test_data = spirals(k_test, config.test_series, config.length, config.drop, config.noise)
+    train_data = de.spirals(config.train_series, config.length, drop=config.drop,
+                            noise=config.noise, key=k_train)
+    test_data = de.spirals(config.test_series, config.length, drop=config.drop,
+                           noise=config.noise, key=k_test)
     model = de.NeuralCDE(de.path_channels(2), config.hidden, 1, width=config.width,
                          key=k_model)
 
     def logit(m, t, x):
         return m(de.control_path(t, x, interpolation=config.interpolation))[0]
 
-    def loss_fn(m, batch, key):
+    def loss_fn(m, batch, *, key):
         ts, xs, labels = batch
         logits = jax.vmap(lambda t, x: logit(m, t, x))(ts, xs)
         return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, labels))

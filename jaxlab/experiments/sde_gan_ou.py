@@ -2,14 +2,15 @@
 
 The toy of Kidger et al. (2021) and of Kidger (2022, §6): dY = (a·t − θ·Y)dt + c·t dW with
 a = 0.02, θ = 0.1, c = 0.4·2/64, Y₀ ~ U(−1, 1), observed at t = 0, 1, …, 63, with 30% of
-the observations missing (NaN). The data are simulated by Euler–Maruyama on a fine grid;
+the observations missing (NaN). The data are simulated by Euler–Maruyama on a fine grid
+(`systems.simulate_sde(systems.TimeDependentOU(), ...)`, one diffrax solve per path);
 the generator (`SDEGenerator`, Stratonovich, reversible Heun on the unit grid) and the
 neural CDE critic (LipSwish, weights clipped by `clip_lipschitz`) are trained together with
 `sde_gan_losses` and `jaxlab.train.fit` on data normalised by the mean and standard
 deviation of the observed initial values, the generator's weights averaged over the last
 tenth of training (the paper averages too; over the second half the averaged weights
 shrank the early noise, docs/de.md). The metric: the generated marginal mean and standard
-deviation against the analytic ones,
+deviation against the analytic ones (the system's `mean` and `variance`),
 
     m(t) = a[t/θ − (1 − e^{−θt})/θ²],
     v(t) = e^{−2θt}/3 + c²[t²/k − 2t/k² + 2(1 − e^{−kt})/k³],  k = 2θ,
@@ -20,31 +21,31 @@ at t = 16, 32 and 63.
 import dataclasses
 from typing import ClassVar
 
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from matplotlib.figure import Figure
+
+from jaxlab import de, systems, train
+
 from ._base import Config, Experiment, Reference, Result
 
 PAPER = ("Kidger, Foster, Li, Oberhauser & Lyons (2021), Neural SDEs as Infinite-Dimensional "
          "GANs; Kidger (2022), On Neural Differential Equations, §6")
 
-A, THETA, C = 0.02, 0.1, 0.4 * 2 / 64
+OU = systems.TimeDependentOU()  # a = 0.02, θ = 0.1, c = 0.4 · 2/64
+INITIAL_VARIANCE = 1 / 3  # Y₀ ~ U(−1, 1)
 CHECK_TIMES = (16, 32, 63)
 
 
-def ou_mean(t):
-    """The analytic mean of Y_t (NumPy, any shape)."""
-    import numpy as np
-
-    t = np.asarray(t, dtype=np.float64)
-    return A * (t / THETA - (1 - np.exp(-THETA * t)) / THETA**2)
-
-
-def ou_var(t):
-    """The analytic variance of Y_t (Y₀ ~ U(−1, 1) has variance 1/3)."""
-    import numpy as np
-
-    t = np.asarray(t, dtype=np.float64)
-    k = 2 * THETA
-    return (np.exp(-k * t) / 3
-            + C**2 * (t**2 / k - 2 * t / k**2 + 2 * (1 - np.exp(-k * t)) / k**3))
+def analytic_moments(t) -> tuple[np.ndarray, np.ndarray]:
+    """The analytic mean and standard deviation of Y_t from Y₀ ~ U(−1, 1) (NumPy float64
+    arrays of the shape of `t`)."""
+    t = jnp.asarray(t, float)
+    return (np.asarray(OU.mean(t, 0.0), np.float64),
+            np.sqrt(np.asarray(OU.variance(t, INITIAL_VARIANCE), np.float64)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,34 +97,8 @@ class SDEGANOUConfig(Config):
         self.require(self.average_every >= 1, "average_every", "at least 1")
 
 
-def simulate(key, paths: int, length: int, substeps: int):
-    """`paths` exact-law samples of the OU process at t = 0 … length − 1 by Euler–Maruyama
-    with `substeps` steps per unit time: shape `(paths, length)`."""
-    import jax
-    import jax.numpy as jnp
-
-    k0, kw = jax.random.split(key)
-    y0 = jax.random.uniform(k0, (paths,), minval=-1.0, maxval=1.0)
-    dt = 1.0 / substeps
-    steps = (length - 1) * substeps
-    noise = jax.random.normal(kw, (steps, paths)) * jnp.sqrt(dt)
-
-    def step(y, inputs):
-        i, dw = inputs
-        t = i * dt
-        y = y + (A * t - THETA * y) * dt + C * t * dw
-        return y, y
-
-    _, ys = jax.lax.scan(step, y0, (jnp.arange(steps), noise))
-    ys = jnp.concatenate([y0[None], ys[substeps - 1::substeps]])
-    return ys.T
-
-
 def _labels(params):
     # "generator" / "critic" for every leaf: the two players get their own learning rates
-    import equinox as eqx
-    import jax
-
     return eqx.tree_at(lambda p: (p.generator, p.critic), params,
                        (jax.tree.map(lambda _: "generator", params.generator),
                         jax.tree.map(lambda _: "critic", params.critic)))
@@ -131,18 +106,13 @@ def _labels(params):
 
 def run(config: SDEGANOUConfig, *, key) -> Result:
     """Train the SDE-GAN; compare generated marginal moments with the analytic ones."""
-    import equinox as eqx
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    import optax
-    from matplotlib.figure import Figure
-
-    from jaxlab import de, train
-
     k_data, k_drop, k_model, k_fit, k_gen = jax.random.split(key, 5)
     ts1 = jnp.arange(config.length, dtype=jnp.float32)
-    ys = simulate(k_data, config.paths, config.length, config.substeps)
+    k0, kw = jax.random.split(k_data)
+    y0s = jax.random.uniform(k0, (config.paths, 1), minval=-1.0, maxval=1.0)
+    ys = jax.vmap(lambda y0, k: systems.simulate_sde(
+        OU, y0, ts1, dt=1 / config.substeps, key=k).ys[:, 0])(
+            y0s, jax.random.split(kw, config.paths))
     observed = jnp.where(jax.random.uniform(k_drop, ys.shape) < config.drop, jnp.nan, ys)
     # normalised by the observed initial values, as in Kidger et al.: the initial spread is
     # 1 and the noise the generator must learn is O(1) per unit time. (Normalised by the
@@ -194,7 +164,7 @@ def run(config: SDEGANOUConfig, *, key) -> Result:
 
     keys = jax.random.split(k_gen, config.eval_paths)
     check = np.asarray(CHECK_TIMES)
-    truth_mean, truth_std = ou_mean(check), np.sqrt(ou_var(check))
+    truth_mean, truth_std = analytic_moments(check)
     metrics = {}
     curves = {}
     for name, g in (("", averaged), ("_final", final)):
@@ -235,7 +205,7 @@ def run(config: SDEGANOUConfig, *, key) -> Result:
     ax1.set_xlabel("t")
     ax1.legend(fontsize=8)
     ax1.set_title("sample paths")
-    mean_t, std_t = ou_mean(grid), np.sqrt(ou_var(grid))
+    mean_t, std_t = analytic_moments(grid)
     ax2.plot(grid, mean_t, "k-", label="analytic mean ± sd")
     ax2.plot(grid, mean_t + std_t, "k--", lw=0.8)
     ax2.plot(grid, mean_t - std_t, "k--", lw=0.8)

@@ -183,6 +183,17 @@ def test_dcsde_bad_input(user_errors):
         de.DirectedChainSDE(2)
     with pytest.raises(TypeError, match="DirectedChainSDE: noise_size must be a positive int"):
         de.DirectedChainSDE(2, noise_size=None, key=jax.random.key(0))
+    with pytest.raises(TypeError, match="propagate: history must be a bool, got 1"):
+        model.propagate(ts, jnp.zeros((3, 2)), jnp.zeros((3, 4, 2)), key=jax.random.key(1),
+                        history=1)
+    with pytest.raises(ValueError, match=r"signature_mmd_loss: batch must be \(ts, xs\) of "
+                                         r"shapes \(B, T\) and \(B, T, c\), got shapes "
+                                         r"\(3, 5\) and \(3, 4, 1\)"):
+        de.signature_mmd_loss(_Walk(jnp.asarray(1.0)), (jnp.zeros((3, 5)), jnp.zeros((3, 4, 1))),
+                              key=jax.random.key(1))
+    with pytest.raises(TypeError, match="signature_mmd_loss: generator must be a callable"):
+        de.signature_mmd_loss(1, (jnp.zeros((3, 4)), jnp.zeros((3, 4, 1))),
+                              key=jax.random.key(1))
 
 
 def test_helpers_promote_integers_and_follow_the_dtype(float64):
@@ -229,3 +240,56 @@ def test_propagate_gives_each_round_new_initial_values(float64):
         out = model.propagate(ts, y0s, neighbours, key=jax.random.key(0), times=times)
         expected = np.roll(np.arange(5.0), -(times - 1))
         np.testing.assert_array_equal(np.asarray(out)[:, :, 0], np.repeat(expected[:, None], 3, 1))
+    # with history, every round: round r at the initial values rolled by r, the last = out
+    rounds = model.propagate(ts, y0s, neighbours, key=jax.random.key(0), times=4, history=True)
+    assert rounds.shape == (4, 5, 3, 1)
+    for r in range(4):
+        np.testing.assert_array_equal(np.asarray(rounds)[r, :, :, 0],
+                                      np.repeat(np.roll(np.arange(5.0), -r)[:, None], 3, 1))
+    np.testing.assert_array_equal(rounds[-1], out)
+
+
+class _Walk(eqx.Module):
+    # a path generator g(ts, key=k): scale × a Gaussian random walk on the times given
+    scale: jax.Array
+
+    def __call__(self, ts, *, key):
+        steps = jax.random.normal(key, (ts.shape[0], 1), ts.dtype)
+        return self.scale * jnp.cumsum(steps, axis=0)
+
+
+def test_signature_mmd_loss_against_its_definition(float64):
+    ts = jnp.tile(jnp.linspace(0.0, 1.0, 5), (4, 1))
+    xs = jnp.cumsum(jax.random.normal(jax.random.key(14), (4, 5, 1)) * 0.3, 1)
+    key = jax.random.key(15)
+    generator = _Walk(jnp.asarray(0.5))
+    loss, grad = eqx.filter_jit(eqx.filter_value_and_grad(
+        lambda g: de.signature_mmd_loss(g, (ts, xs), key=key, depth=3)))(generator)
+    without = de.signature_mmd_loss(generator, (ts, xs), key=key, depth=3, basepoint=False)
+    # written out: one generated path per real path from the split key, (time, value)
+    # paths with a basepoint (t0, 0) prepended, the signature MMD
+    fake = np.stack([np.asarray(generator(ts[i], key=k))
+                     for i, k in enumerate(jax.random.split(key, 4))])
+    timed = [np.concatenate([np.asarray(ts)[..., None], p], -1) for p in (fake, xs)]
+    based = [np.concatenate([np.zeros((4, 1, 2)), p], 1) for p in timed]
+    np.testing.assert_allclose(loss, de.signature_mmd(*based, 3), rtol=1e-12)
+    np.testing.assert_allclose(without, de.signature_mmd(*timed, 3), rtol=1e-12)
+    assert np.isfinite(float(grad.scale)) and float(grad.scale) != 0
+
+
+def test_bounded_neighbour_field_against_numpy(float64):
+    # NeighbourField(MLPField(..., tanh, scale=b)): b · tanh(MLP(t, [x, x̃])) ∈ (−b, b)
+    mlp_field = de.MLPField(2, (1, 3), width=4, depth=1, final_activation=jnp.tanh, scale=0.2,
+                            key=jax.random.key(16))
+    field = de.NeighbourField(mlp_field)
+    rng = np.random.default_rng(3)
+    x, nb, t = rng.normal(size=(6, 1)) * 5, rng.normal(size=(6, 1)) * 5, rng.uniform(size=6)
+    got = jax.jit(lambda *args: jax.vmap(field)(*args))(t, x, nb)
+    (w1, b1), (w2, b2) = [(np.asarray(layer.weight), np.asarray(layer.bias))
+                          for layer in mlp_field.mlp.layers]
+    inputs = np.concatenate([t[:, None], x, nb], 1)
+    hidden = np.log1p(np.exp(inputs @ w1.T + b1))  # softplus
+    expected = 0.2 * np.tanh(hidden @ w2.T + b2).reshape(6, 1, 3)
+    assert got.shape == (6, 1, 3) and got.dtype == jnp.float64
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert np.all(np.abs(np.asarray(got)) < 0.2)

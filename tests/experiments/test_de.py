@@ -1,10 +1,11 @@
-"""neural-ode-spiral and neural-cde-spirals in tiny configurations: they learn (loss falls,
-accuracy far above chance), write their outputs, and validate their configs."""
+"""The de experiments in tiny configurations: they learn (loss falls, accuracy far above
+chance), write their outputs, and validate their configs. Their pieces are tested where they
+live: the OU and opinion-dynamics simulators in tests/systems/test_sde.py, the mode count in
+tests/kde/test_modes.py, W1 in tests/metrics, the spirals, fields and losses in tests/de."""
 
 import json
 import math
 
-import numpy as np
 import pytest
 
 from jaxlab.experiments import ConfigError, names, run_experiment
@@ -59,38 +60,6 @@ def test_configs_validate(config, kwargs, message):
 
 # --- sde-gan-ou -----------------------------------------------------------------------------
 
-def test_ou_moments_formulas_against_quadrature():
-    # m(t) and v(t) of sde_gan_ou against numerical integration of their defining integrals:
-    # m = ∫₀ᵗ e^{−θ(t−s)} a s ds, v = e^{−2θt}/3 + ∫₀ᵗ e^{−2θ(t−s)} (c s)² ds
-    from scipy.integrate import quad
-
-    from jaxlab.experiments import sde_gan_ou as ou
-
-    for t in (0.5, 16.0, 32.0, 63.0):
-        m = quad(lambda s, t=t: np.exp(-ou.THETA * (t - s)) * ou.A * s, 0, t)[0]
-        v = np.exp(-2 * ou.THETA * t) / 3 + quad(
-            lambda s, t=t: np.exp(-2 * ou.THETA * (t - s)) * (ou.C * s) ** 2, 0, t)[0]
-        np.testing.assert_allclose(ou.ou_mean(t), m, rtol=1e-10)
-        np.testing.assert_allclose(ou.ou_var(t), v, rtol=1e-10)
-
-
-def test_ou_simulation_matches_the_analytic_marginals():
-    import jax
-
-    from jaxlab.experiments import sde_gan_ou as ou
-
-    n = 20_000
-    ys = np.asarray(ou.simulate(jax.random.key(0), n, 64, 20), dtype=np.float64)
-    assert ys.shape == (n, 64)
-    t = np.array([0, 16, 32, 63])
-    mean, var = ou.ou_mean(t), ou.ou_var(t)
-    # Euler–Maruyama with dt = 0.05 has an O(dt) bias: allow 1% on top of 5 standard errors
-    np.testing.assert_array_less(np.abs(ys[:, t].mean(0) - mean),
-                                 5 * np.sqrt(var / n) + 0.01 * np.abs(mean))
-    var_se = var * np.sqrt(2 / n)
-    np.testing.assert_array_less(np.abs(ys[:, t].var(0) - var), 5 * var_se + 0.01 * var)
-
-
 @pytest.mark.slow  # ~60 s: compiling the SDE-GAN step dominates (full run in docs/de.md)
 def test_sde_gan_ou_runs(tmp_path):
     rec = run_experiment("sde-gan-ou", quick=True, out=tmp_path,
@@ -104,45 +73,6 @@ def test_sde_gan_ou_runs(tmp_path):
 
 
 # --- dcgan-opinion --------------------------------------------------------------------------
-
-def test_opinion_interaction_and_simulation_against_numpy(float64):
-    import jax
-
-    from jaxlab.experiments import dcgan_opinion as op
-
-    r = np.linspace(0, 2, 41)
-    phi = np.where(r < 1.2, 6 * np.exp(-0.01 / np.maximum(1 - (r - 0.2) ** 2, 1e-300)), 0.0)
-    np.testing.assert_allclose(np.asarray(op.interaction(r)), phi, rtol=1e-12, atol=0)
-    # the particle system against a plain NumPy Euler–Maruyama loop on the same increments
-    key, n, dt = jax.random.key(3), 7, 0.01
-    k0, kw = jax.random.split(key)
-    x = np.asarray(jax.random.uniform(k0, (n,), minval=-2.0, maxval=2.0))
-    dws = np.asarray(jax.random.normal(kw, (100, n))) * np.sqrt(dt)
-    saved = [x]
-    for k in range(100):
-        diff = x[:, None] - x[None, :]
-        r = np.abs(diff)
-        phi = np.where(r < 1.2, 6 * np.exp(-0.01 / np.where(r < 1.2, 1 - (r - 0.2) ** 2, 1)),
-                       0.0)
-        x = x - np.mean(phi * diff, axis=1) * dt + 0.1 * dws[k]
-        saved.append(x)
-    expected = np.stack(saved, axis=1)[:, ::5]
-    np.testing.assert_allclose(np.asarray(op.opinion_paths(key, n, dt, 5)), expected,
-                               rtol=1e-12, atol=1e-12)
-
-
-def test_count_modes():
-    from jaxlab.experiments.dcgan_opinion import count_modes
-
-    rng = np.random.default_rng(0)
-    one = rng.normal(0, 0.3, 4000)
-    two = np.concatenate([rng.normal(-1, 0.2, 2000), rng.normal(1, 0.2, 2000)])
-    three = np.concatenate([rng.normal(c, 0.15, 1500) for c in (-1.5, 0, 1.5)])
-    assert [count_modes(s, 0.1, 0.1) for s in (one, two, three)] == [1, 2, 3]
-    # a small bump below the prominence threshold is not a mode
-    bump = np.concatenate([rng.normal(0, 0.2, 4000), rng.normal(1.5, 0.1, 40)])
-    assert count_modes(bump, 0.1, 0.1) == 1
-
 
 @pytest.mark.slow  # ~60 s: two generators compiled and trained for a few steps
 def test_dcgan_opinion_runs(tmp_path):
