@@ -365,11 +365,30 @@ def convert(prediction: ArrayLike, x: ArrayLike, t: Real[ArrayLike, ""], path, *
     return c.dbeta * data - ssd * score
 
 
-def drift_from_velocity_and_score(velocity, score, t, interpolant: Interpolant) -> Array:
-    """b = v − γγ̇ s: the interpolant drift from the velocity v = E[∂_t I | x_t] and the score."""
+def drift_from_velocity_and_score(velocity: Real[ArrayLike, "*d"], score: Real[ArrayLike, "*d"],
+                                  t: Real[ArrayLike, ""], interpolant: Interpolant) -> Array:
+    """b = v − γγ̇ s: the interpolant drift from the velocity v = E[∂_t I | x_t] and the score.
+
+    **Raises:** `TypeError` unless `interpolant` is an `Interpolant`; `ValueError` when
+    `velocity` and `score` differ in shape.
+    """
+    fn = "drift_from_velocity_and_score"
+    check_instance(fn, "interpolant", interpolant, Interpolant, "an Interpolant")
+    velocity = as_float_array(fn, "velocity", velocity)
+    score = as_float_array(fn, "score", score)
+    if velocity.shape != score.shape:
+        raise ValueError(message(fn, "score", f"of the shape of velocity {shape_str(velocity)}",
+                                 f"shape {shape_str(score)}"))
     return velocity - interpolant.coefficients(t).gamma_dgamma * score
 
 
-def score_from_denoiser(eta, t, interpolant: Interpolant) -> Array:
-    """s = −η/γ from the denoiser η = E[z | x_t] (γ > 0)."""
+def score_from_denoiser(eta: Real[ArrayLike, "*d"], t: Real[ArrayLike, ""],
+                        interpolant: Interpolant) -> Array:
+    """s = −η/γ from the denoiser η = E[z | x_t] (γ > 0).
+
+    **Raises:** `TypeError` unless `interpolant` is an `Interpolant`.
+    """
+    check_instance("score_from_denoiser", "interpolant", interpolant, Interpolant,
+                   "an Interpolant")
+    eta = as_float_array("score_from_denoiser", "eta", eta)
     return -eta / interpolant.gamma(t)

@@ -4,6 +4,7 @@ paper's oracle; a VP diffusion of a Gaussian mixture) and not for wrong ones."""
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxlab import generative as gen
 
@@ -80,3 +81,23 @@ def test_residual_vanishes_for_a_vp_diffusion_of_a_mixture(float64):
     # the conservative score of the log-density is the mixture's score
     score = gen.score_of(marg.log_prob)
     np.testing.assert_allclose(score(0.3, xs[0]), marg.score(0.3, xs[0]), rtol=1e-10)
+
+
+def test_fokker_planck_arguments_are_checked(user_errors):
+    u = _ou_log_density(jnp.zeros(2), jnp.eye(2))
+    x = jnp.zeros(2)
+    with pytest.raises(ValueError, match=r"fokker_planck_residual: x must be one point of shape "
+                                         r"\(d,\) \(vmap over points\), got shape \(3, 2\)"):
+        gen.fokker_planck_residual(u, 0.5, jnp.zeros((3, 2)), **_ou())
+    with pytest.raises(TypeError, match="fokker_planck_residual: key must be a PRNG key"):
+        gen.fokker_planck_residual(u, 0.5, x, probes=2, **_ou())
+    with pytest.raises(TypeError, match="fokker_planck_residual: drift must be a callable"):
+        gen.fokker_planck_residual(u, 0.5, x, drift=None, g2=lambda t: t)
+    with pytest.raises(ValueError, match=r"fokker_planck_loss: ts and xs must be of shapes "
+                                         r"\(n,\) and \(n, d\), got \(4,\) and \(3, 2\)"):
+        gen.fokker_planck_loss(u, jnp.ones(4), jnp.zeros((3, 2)), **_ou())
+    with pytest.raises(TypeError, match="diffusion_residual: diffusion must be a Diffusion, "
+                                        "got a Interpolant"):
+        gen.diffusion_residual(u, gen.Interpolant.linear(), 0.5, x)
+    with pytest.raises(TypeError, match="score_of: log_density must be a callable"):
+        gen.score_of("u")

@@ -128,12 +128,30 @@ def test_drift_is_velocity_minus_gamma_gamma_dot_score(float64):
     interp = gen.Interpolant.linear("sqrt")
     marg = gen.PathMarginal(interp, _gmm(2))
     x = jnp.array([0.3, -0.8])
-    for t in [0.2, 0.6]:
+
+    @jax.jit
+    @jax.vmap
+    def check(t):
         b = gen.drift_from_velocity_and_score(marg.velocity(t, x), marg.score(t, x), t, interp)
-        np.testing.assert_allclose(b, marg.drift(t, x), rtol=1e-12)
         eta = -interp.gamma(t) * marg.score(t, x)
-        np.testing.assert_allclose(gen.score_from_denoiser(eta, t, interp), marg.score(t, x),
-                                   rtol=1e-12)
+        return b, marg.drift(t, x), gen.score_from_denoiser(eta, t, interp), marg.score(t, x)
+
+    b, drift, s, score = check(jnp.array([0.2, 0.6]))
+    assert b.dtype == jnp.float64
+    np.testing.assert_allclose(b, drift, rtol=1e-12)
+    np.testing.assert_allclose(s, score, rtol=1e-12)
+
+
+def test_drift_and_score_conversions_check_their_arguments(user_errors):
+    x, interp = jnp.zeros(2), gen.Interpolant.linear("sqrt")
+    with pytest.raises(TypeError, match="drift_from_velocity_and_score: interpolant must be an "
+                                        "Interpolant, got a Diffusion"):
+        gen.drift_from_velocity_and_score(x, x, 0.5, gen.Diffusion.vp())
+    with pytest.raises(ValueError, match=r"drift_from_velocity_and_score: score must be of the "
+                                         r"shape of velocity \(2,\), got shape \(3,\)"):
+        gen.drift_from_velocity_and_score(x, jnp.zeros(3), 0.5, interp)
+    with pytest.raises(TypeError, match="score_from_denoiser: interpolant must be an "):
+        gen.score_from_denoiser(x, 0.5, "linear")
 
 
 PATHS = {
