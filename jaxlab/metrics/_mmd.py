@@ -40,11 +40,11 @@ def _kernel_sum(d2, kernel: str, bandwidths, alpha: float):
     return jnp.sum(jnp.exp(-d2 / (2.0 * h2)), axis=0)
 
 
-def _within(k, unbiased: bool):
+def _within(k, unbiased):
+    """The mean of the kernel matrix `k`, without its diagonal when `unbiased` (traced)."""
     n = k.shape[0]
-    if not unbiased:
-        return jnp.mean(k)
-    return (jnp.sum(k) - jnp.sum(jnp.diagonal(k))) / (n * (n - 1))
+    off_diagonal = (jnp.sum(k) - jnp.sum(jnp.diagonal(k))) / max(n * (n - 1), 1)
+    return jnp.where(unbiased, off_diagonal, jnp.mean(k))
 
 
 def mmd(
@@ -108,16 +108,17 @@ def mmd(
         if bandwidth is not None:
             raise ValueError(message(fn, "bandwidth", "None with kernel='linear'",
                                      repr(bandwidth)))
-        return _linear(x, y, unbiased)
+        return _linear(x, y, jnp.asarray(unbiased))
     if bandwidth is not None:
         bandwidth = as_float_array(fn, "bandwidth", bandwidth, ndim=(0, 1)).astype(x.dtype)
         check_ndim(fn, "bandwidth", bandwidth, (0, 1), want="a number or a 1-D array")
         check_positive_values(fn, "bandwidth", bandwidth)
-    return _kernel_mmd(x, y, bandwidth, kernel=kernel, unbiased=unbiased, alpha=alpha)
+    return _kernel_mmd(x, y, bandwidth, jnp.asarray(unbiased), kernel=kernel, alpha=alpha)
 
 
-@functools.partial(jax.jit, static_argnames=("kernel", "unbiased", "alpha"))
-def _kernel_mmd(x, y, bandwidth, *, kernel: str, unbiased: bool, alpha: float):
+@functools.partial(jax.jit, static_argnames=("kernel", "alpha"))
+def _kernel_mmd(x, y, bandwidth, unbiased, *, kernel: str, alpha: float):
+    # `unbiased` is traced: one compilation per shape and kernel serves both statistics
     if bandwidth is None:
         h = median_distance(jnp.concatenate([x, y]))
         factors = _MULTISCALE_FACTORS if kernel == "multiscale" else (1.0,)
@@ -130,15 +131,14 @@ def _kernel_mmd(x, y, bandwidth, *, kernel: str, unbiased: bool, alpha: float):
     return _within(kxx, unbiased) + _within(kyy, unbiased) - 2.0 * jnp.mean(kxy)
 
 
-@functools.partial(jax.jit, static_argnames="unbiased")
-def _linear(x, y, unbiased: bool):
+@jax.jit
+def _linear(x, y, unbiased):
     mx, my = jnp.mean(x, axis=0), jnp.mean(y, axis=0)
-    if not unbiased:
-        return jnp.sum((mx - my) ** 2)
 
     def within(s):
         total = jnp.sum(s, axis=0)
         k = s.shape[0]
-        return (jnp.sum(total**2) - jnp.sum(s**2)) / (k * (k - 1))
+        return (jnp.sum(total**2) - jnp.sum(s**2)) / max(k * (k - 1), 1)
 
-    return within(x) + within(y) - 2.0 * jnp.dot(mx, my)
+    unbiased_value = within(x) + within(y) - 2.0 * jnp.dot(mx, my)
+    return jnp.where(unbiased, unbiased_value, jnp.sum((mx - my) ** 2))

@@ -73,6 +73,10 @@ def test_wasserstein_1d_jit_vmap_grad(float64):
     want = 2 * (u[0] - v[0][ranks_v[ranks_u]]) / 8
     grad = jax.grad(lambda a: metrics.wasserstein_1d(a, v[0], order=2.0) ** 2)(u[0])
     np.testing.assert_allclose(np.asarray(grad), want, rtol=1e-10)
+    # the same through the general (weighted, merged-levels) path
+    grad = jax.grad(lambda a: metrics.wasserstein_1d(a, v[0], u_weights=np.ones(8),
+                                                     order=2.0) ** 2)(u[0])
+    np.testing.assert_allclose(np.asarray(grad), want, rtol=1e-10)
     assert batched.shape == (3,)
     np.testing.assert_allclose(np.asarray(batched), [
         np.sqrt(np.mean((np.sort(a) - np.sort(b)) ** 2)) for a, b in zip(u, v, strict=True)],
@@ -159,9 +163,9 @@ def test_sliced_wasserstein_identities_and_batching(float64):
         pytest.approx(float(metrics.wasserstein_1d(x[:, 0], y[:, 0], order=1.5)), rel=1e-12)
     # the same key gives the same value (also under jit); vmap over keys is the loop
     keys = jax.random.split(key, 3)
-    f = jax.jit(lambda k: metrics.sliced_wasserstein(x, y, num_projections=8, key=k))
+    f = jax.jit(lambda k: metrics.sliced_wasserstein(x, y, key=k))
     batched = jax.vmap(f)(keys)
-    looped = [float(metrics.sliced_wasserstein(x, y, num_projections=8, key=k)) for k in keys]
+    looped = [float(metrics.sliced_wasserstein(x, y, key=k)) for k in keys]
     np.testing.assert_allclose(np.asarray(batched), looped, rtol=1e-12)
     assert len(set(np.round(looped, 12))) == 3
 
