@@ -128,7 +128,9 @@ def _cross_validate(fn, objective, args, covariance, start, max_steps, throw):
                         throw=False)
     log_c = sol.value
     status = RESULTS.promote(sol.result)
-    factor = check_status(fn, status, jnp.exp(log_c), throw)
+    # `throw` is traced (both settings share one compilation): raise only where it is set
+    raised = RESULTS.where(throw, status, RESULTS.successful)
+    factor = check_status(fn, raised, jnp.exp(log_c), True)
     return CrossValidationResult(bandwidth=jnp.exp(2 * log_c) * covariance, factor=factor,
                                  objective=objective(log_c, args), status=status)
 
@@ -139,7 +141,7 @@ def _cv_inputs(fn, data, weights, max_steps, throw):
     x = as_data(data, fn)
     w = as_weights(weights, x.shape[0], x.dtype, fn)
     max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
-    throw = check_bool(fn, "throw", throw)
+    throw = jnp.asarray(check_bool(fn, "throw", throw))
     start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])
     return x, w, weighted_covariance(x, w), start, max_steps, throw
 

@@ -292,5 +292,5 @@ def test_bad_inputs(user_errors):
     with pytest.raises(ValueError, match=r"plugin_bandwidth: data must have shape \(n, d\) or "
                                          r"\(n,\) with n ≥ 2 and d ≥ 1, got shape \(100, 2, 1\)"):
         plugin_bandwidth(data[:, :, None])
-    with pytest.raises(ValueError, match=r"plugin_bandwidth: weights must have shape \(100,\)"):
+    with pytest.raises(ValueError, match=r"plugin_bandwidth: weights must be of shape \(100,\)"):
         plugin_bandwidth(np.stack([x, x], axis=1), weights=np.ones(5))
