@@ -178,6 +178,13 @@ def test_compiles_once_per_shape_and_vmaps():
         y = make_inputs(2, 5, 6, 2, 1, 4, True, False, False, seed=seed, dtype=np.float32)
         f(y["q"], y["k"])
         attention(y["q"], y["k"], x["v"], causal=True)
+    # An integer v is promoted to float32 (the dtype of q and k) before the jitted kernel:
+    # the same compilation, and the result of the float array of the same values.
+    v_int = jnp.asarray(np.arange(2 * 6 * 4).reshape(2, 6, 1, 4) % 7 - 3, jnp.int32)
+    got = attention(y["q"], y["k"], v_int, causal=True)
+    assert got.dtype == jnp.float32
+    np.testing.assert_array_equal(
+        got, attention(y["q"], y["k"], v_int.astype(jnp.float32), causal=True))
     assert at._attention_jit._cache_size() == before + 1
     qs = jnp.stack([x["q"], 2 * x["q"]])
     got = jax.vmap(lambda q: attention(q, x["k"], x["v"], impl="flash"))(qs)
@@ -225,12 +232,18 @@ def test_bad_options(user_errors):
         attention(x["q"], x["k"], x["v"] * 1j)
 
 
-def test_integer_inputs_are_promoted(float64):
-    """Integer values give the result of the float array of the same values, in the dtype of
-    the floating inputs (float32 here, with x64 on)."""
-    x = make_inputs(2, 5, 6, 2, 1, 4, True, False, False, dtype=np.float32)
-    v_int = jnp.asarray(np.arange(2 * 6 * 4).reshape(2, 6, 1, 4) % 7 - 3, jnp.int32)
-    got = attention(x["q"], x["k"], v_int, causal=True)
-    assert got.dtype == jnp.float32
-    np.testing.assert_array_equal(
-        got, attention(x["q"], x["k"], v_int.astype(jnp.float32), causal=True))
+def test_float32_stays_float32_with_x64_and_integers_take_the_float_dtype(float64):
+    """Traced only (no compilation): float32 inputs give float32 outputs with x64 on, for
+    every implementation; integer inputs take the floating dtype of the others (float32),
+    or the default float (float64 here) when all are integers. (Gradients take the dtype of
+    their primal input by construction.)"""
+    x = make_inputs(2, 5, 6, 2, 1, 4, True, True, True, dtype=np.float32)
+    arrays = {k: x[k] for k in ("q", "k", "v", "bias")}
+    for impl in at.IMPLS:
+        out = jax.eval_shape(lambda a, impl=impl: run(impl, {**x, **a}), arrays)
+        assert out.dtype == jnp.float32, impl
+    out = jax.eval_shape(lambda a: run("auto", {**x, **a}),
+                         {**arrays, "q": x["q"].astype(jnp.int32)})
+    assert out.dtype == jnp.float32
+    ints = [jnp.ones(s, jnp.int32) for s in ((2, 5, 2, 4), (2, 6, 1, 4), (2, 6, 1, 4))]
+    assert jax.eval_shape(attention, *ints).dtype == jnp.float64

@@ -199,6 +199,13 @@ def test_compiles_once_per_shape_jits_and_vmaps():
         y = make_inputs(2, 9, 4, 3, None, True, seed=seed, dtype=np.float32)
         f(y["u"], y["delta"])
         selective_scan(y["u"], y["delta"], x["A"], x["B"], x["C"], impl="scan")
+    # An integer u is promoted to float32 (the dtype of the other inputs) before the jitted
+    # kernel: the same compilation, and the result of the float array of the same values.
+    u_int = jnp.asarray(np.arange(2 * 9 * 4).reshape(2, 9, 4) % 5 - 2, jnp.int32)
+    y_int = selective_scan(u_int, y["delta"], x["A"], x["B"], x["C"], impl="scan")
+    assert y_int.dtype == jnp.float32
+    np.testing.assert_array_equal(y_int, selective_scan(u_int.astype(jnp.float32), y["delta"],
+                                                        x["A"], x["B"], x["C"], impl="scan"))
     assert ss._selective_scan_jit._cache_size() == before + 1
 
     # vmap over a leading axis of u equals a loop
@@ -244,21 +251,16 @@ def test_bad_options_and_dtypes(user_errors):
         selective_scan(jnp.ones((1, 4, 2), bool), x["delta"], x["A"], x["B"], x["C"])
 
 
-def test_integer_inputs_are_promoted_and_float32_stays_float32(float64):
-    """An integer u gives the result of the float array of the same values, in the dtype of
-    the floating inputs (float32 here, with x64 on); all-integer inputs give the default
-    float (float64 with x64)."""
-    x = to_float32(make_inputs(2, 9, 4, 3, None, True))
-    u_int = jnp.asarray(np.arange(2 * 9 * 4).reshape(2, 9, 4) % 5 - 2, jnp.int32)
-    rest = [x[k] for k in ARGS[1:8]]
-    y, h = selective_scan(u_int, *rest, return_last_state=True)
-    y_float, h_float = selective_scan(u_int.astype(jnp.float32), *rest, return_last_state=True)
-    assert y.dtype == h.dtype == jnp.float32
-    np.testing.assert_array_equal(y, y_float)
-    np.testing.assert_array_equal(h, h_float)
-    ints = [jnp.asarray(v, jnp.int32) for v in (u_int, u_int % 2, -np.ones((4, 3)),
-                                                  np.ones((2, 9, 3)), np.ones((2, 9, 3)))]
-    y = selective_scan(*ints, impl="reference")
-    want = selective_scan(*(v.astype(jnp.float64) for v in ints), impl="reference")
-    assert y.dtype == jnp.float64
-    np.testing.assert_array_equal(y, want)
+def test_float32_stays_float32_with_x64_and_integers_take_the_float_dtype(float64):
+    """Traced only (no compilation): float32 inputs give float32 outputs and states with x64
+    on, for every implementation; integer inputs take the floating dtype of the others
+    (float32), or the default float (float64 here) when all are integers. (Gradients take
+    the dtype of their primal input by construction.)"""
+    x = to_float32(make_inputs(2, 9, 4, 3, 2, True))
+    for impl in [*XLA_IMPLS, "reference", "pallas"]:
+        y, h = jax.eval_shape(lambda x, impl=impl: run(impl, x, True), x)
+        assert y.dtype == h.dtype == jnp.float32, impl
+    y, _ = jax.eval_shape(lambda x: run("auto", x, True), {**x, "u": x["u"].astype(jnp.int32)})
+    assert y.dtype == jnp.float32
+    ints = [jnp.ones(s, jnp.int32) for s in ((2, 9, 4), (2, 9, 4), (4, 3), (2, 9, 3), (2, 9, 3))]
+    assert jax.eval_shape(selective_scan, *ints).dtype == jnp.float64

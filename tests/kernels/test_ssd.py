@@ -190,6 +190,13 @@ def test_compiles_once_per_shape_and_vmaps():
         y = make_inputs(2, 9, 2, 2, 3, None, False, seed=seed, dtype=np.float32)
         f(y["x"], y["dt"])
         ssd_scan(y["x"], y["dt"], x["A"], x["B"], x["C"], impl="chunked")
+    # An integer x is promoted to float32 (the dtype of the other inputs) before the jitted
+    # kernel: the same compilation, and the result of the float array of the same values.
+    x_int = jnp.asarray(np.arange(2 * 9 * 2 * 2).reshape(2, 9, 2, 2) % 5 - 2, jnp.int32)
+    y_int = ssd_scan(x_int, y["dt"], x["A"], x["B"], x["C"], impl="chunked")
+    assert y_int.dtype == jnp.float32
+    np.testing.assert_array_equal(y_int, ssd_scan(x_int.astype(jnp.float32), y["dt"], x["A"],
+                                                  x["B"], x["C"], impl="chunked"))
     assert _ssd._ssd_jit._cache_size() == before + 1
     xs = jnp.stack([x["x"], -x["x"]])
     got = jax.vmap(lambda v: ssd_scan(v, x["dt"], x["A"], x["B"], x["C"]))(xs)
@@ -218,20 +225,27 @@ def test_bad_shapes_name_the_argument(user_errors, change, message):
         ssd_scan(*(make_inputs(1, 2, 1, 1, 1, None, False)[k] for k in ARGS[:5]), impl="x")
 
 
-def test_integer_inputs_are_promoted_and_bad_dtypes_rejected(float64, user_errors):
-    """An integer x gives the result of the float array of the same values, in the dtype of
-    the floating inputs (float32 here, with x64 on); boolean and complex inputs raise."""
-    x = to_float32(make_inputs(2, 9, 4, 2, 3, None, True))
-    x_int = jnp.asarray(np.arange(2 * 9 * 4 * 2).reshape(2, 9, 4, 2) % 5 - 2, jnp.int32)
-    rest = [x[k] for k in ARGS[1:8]]
-    y, h = ssd_scan(x_int, *rest, return_last_state=True)
-    y_float, h_float = ssd_scan(x_int.astype(jnp.float32), *rest, return_last_state=True)
-    assert y.dtype == h.dtype == jnp.float32
-    np.testing.assert_array_equal(y, y_float)
-    np.testing.assert_array_equal(h, h_float)
+def test_bad_dtypes_rejected(user_errors):
+    x = make_inputs(1, 2, 1, 1, 1, None, False)
+    rest = [x[k] for k in ARGS[2:5]]
     with pytest.raises(TypeError, match=r"ssd_scan: dt must be a real array \(floating or "
                                         r"integer dtype\), got dtype bool"):
-        ssd_scan(x["x"], x["dt"] > 0, *rest[1:])
+        ssd_scan(x["x"], x["dt"] > 0, *rest)
     with pytest.raises(TypeError, match=r"ssd_scan: A must be real \(complex input is not "
                                         r"supported\), got dtype complex"):
-        ssd_scan(x["x"], x["dt"], x["A"] * 1j, *rest[2:])
+        ssd_scan(x["x"], x["dt"], x["A"] * 1j, *rest[1:])
+
+
+def test_float32_stays_float32_with_x64_and_integers_take_the_float_dtype(float64):
+    """Traced only (no compilation): float32 inputs give float32 outputs and states with x64
+    on, for every implementation; integer inputs take the floating dtype of the others
+    (float32), or the default float (float64 here) when all are integers. (Gradients take
+    the dtype of their primal input by construction.)"""
+    x = to_float32(make_inputs(2, 9, 4, 2, 3, 2, True))
+    for impl in ["reference", "scan", "chunked", "pallas"]:
+        y, h = jax.eval_shape(lambda x, impl=impl: run(impl, x, True), x)
+        assert y.dtype == h.dtype == jnp.float32, impl
+    y, _ = jax.eval_shape(lambda x: run("auto", x, True), {**x, "x": x["x"].astype(jnp.int32)})
+    assert y.dtype == jnp.float32
+    ints = [jnp.ones(s, jnp.int32) for s in ((2, 9, 4, 2), (2, 9, 4), (4,), (2, 9, 3), (2, 9, 3))]
+    assert jax.eval_shape(ssd_scan, *ints).dtype == jnp.float64

@@ -1,6 +1,8 @@
 """MultiHeadAttention: a float64 einsum forward pass, permutation equivariance, causality,
 grouped-query heads, rotary positions (relative-position property) and argument errors."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -11,8 +13,16 @@ from jaxlab.nn import MultiHeadAttention, rotary_embedding
 
 
 def build(**kw):
+    """A small layer (float64 parameters under x64), built once per configuration under jit:
+    eager construction dispatches one compilation per initialiser op."""
     kw = {"num_kv_heads": 2, **kw}
-    return eqx.filter_jit(lambda k: MultiHeadAttention(8, 4, key=k, **kw))(jax.random.key(0))
+    return _build(tuple(sorted(kw.items())), jax.config.read("jax_enable_x64"))
+
+
+@functools.cache
+def _build(kw, x64):
+    return eqx.filter_jit(lambda k: MultiHeadAttention(8, 4, key=k, **dict(kw)))(
+        jax.random.key(0))
 
 
 def numpy_mha(m, x, causal, rotary=False):

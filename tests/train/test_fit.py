@@ -23,14 +23,15 @@ class AffineModel(eqx.Module):
 # reusing them keeps the module to a handful of compilations.
 ADAM = optax.adam(1e-2)
 SGD = optax.sgd(1e-2)
+SGD2 = optax.sgd(2.0)
 
 
-def mse(model, batch, key):
+def mse(model, batch, key):  # a user's loss with a positional-or-keyword key
     del key
     return jnp.mean((model(batch["x"]) - batch["y"]) ** 2)
 
 
-def mlp_mse(model, batch, key):
+def mlp_mse(model, batch, *, key):  # the library's convention: fit passes key by keyword
     del key
     return jnp.mean((jax.vmap(model)(batch["x"]) - batch["y"]) ** 2)
 
@@ -122,7 +123,7 @@ def test_step_compiles_once_across_steps_and_calls():
 
     def counted_loss(m, batch, key):
         traces.append(1)  # runs only while the step is being traced
-        return mlp_mse(m, batch, key)
+        return mlp_mse(m, batch, key=key)
 
     optimizer = optax.adam(1e-3)
     result = fit(counted_loss, model, data, optimizer, steps=50, key=jax.random.key(0),
@@ -169,7 +170,7 @@ def test_eval_callbacks_and_aux_history():
         return jnp.mean(err**2), {"mae": jnp.mean(jnp.abs(err))}
 
     def eval_fn(m):
-        return {"full_mse": mlp_mse(m, data, None)}
+        return {"full_mse": mlp_mse(m, data, key=None)}
 
     result = fit(loss_with_aux, model, data, ADAM, steps=12,
                  key=jax.random.key(0), batch_size=32, has_aux=True, eval_fn=eval_fn,
@@ -182,7 +183,7 @@ def test_eval_callbacks_and_aux_history():
     assert last_step == 12
     assert isinstance(last_metrics["full_mse"], float)
     np.testing.assert_allclose(last_metrics["full_mse"],
-                               float(mlp_mse(result.model, data, None)), rtol=1e-6)
+                               float(mlp_mse(result.model, data, key=None)), rtol=1e-6)
     for step, metrics in seen:
         assert metrics["loss"] == history["loss"][step - 1]
         assert metrics["full_mse"] == dict(history["eval"])[step]["full_mse"]
@@ -206,7 +207,7 @@ def test_nonfinite_loss_raises_naming_the_step():
     data = {"x": jnp.zeros((4, 1)), "y": jnp.zeros(4)}
     # w = 1 - 2 * (1 / 1) = -1 after the first update, so the loss at step 2 is log(-1).
     with pytest.raises(FloatingPointError, match="step 2 "):
-        fit(log_loss, model, data, optax.sgd(2.0), steps=10, key=jax.random.key(0))
+        fit(log_loss, model, data, SGD2, steps=10, key=jax.random.key(0))
 
 
 def test_nonfinite_loss_with_throw_false_is_the_status(tmp_path):
@@ -215,7 +216,7 @@ def test_nonfinite_loss_with_throw_false_is_the_status(tmp_path):
     # The loss alternates log(1) = 0 and log(-1) = nan (the gradient 1/w flips w back).
     # Losses are fetched in blocks of 50 steps: training stops at the end of the first
     # block, not at step 120, and the history says where the loss first went bad.
-    result = fit(log_loss, model, data, optax.sgd(2.0), steps=120, key=jax.random.key(0),
+    result = fit(log_loss, model, data, SGD2, steps=120, key=jax.random.key(0),
                  throw=False)
     assert result.status == RESULTS.nonfinite and not bool(result.converged)
     assert result.step == 50
@@ -224,27 +225,13 @@ def test_nonfinite_loss_with_throw_false_is_the_status(tmp_path):
     assert losses[0] == 0.0 and np.isnan(losses[1])
     # With checkpoints every step the loss is checked every step: the run stops after step
     # 2 and writes no checkpoint holding the non-finite loss.
-    result = fit(log_loss, model, data, optax.sgd(2.0), steps=120, key=jax.random.key(0),
+    result = fit(log_loss, model, data, SGD2, steps=120, key=jax.random.key(0),
                  throw=False, checkpoint_dir=tmp_path, checkpoint_every=1)
     assert result.status == RESULTS.nonfinite and result.step == 2
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint_0000000001.jlck"]
     loaded = load_checkpoint(tmp_path / "checkpoint_0000000001.jlck", model,
-                             optax.sgd(2.0).init(model))
+                             SGD2.init(model))
     assert loaded.step == 1 and loaded.history["loss"] == [0.0]
-
-
-def test_loss_key_is_passed_by_keyword():
-    model, data = mlp_problem()
-    keys = []
-
-    def keyword_only_loss(m, batch, *, key):
-        keys.append(key)
-        return mlp_mse(m, batch, key)
-
-    result = fit(keyword_only_loss, model, data, SGD, steps=2, key=jax.random.key(0))
-    assert len(keys) == 1 and result.step == 2
-    positional = fit(mlp_mse, model, data, SGD, steps=2, key=jax.random.key(0))
-    assert positional.history["loss"] == result.history["loss"]
 
 
 @pytest.mark.parametrize("batch_size", [None, 16])
@@ -328,7 +315,7 @@ def test_bad_loss_fn_outputs_raise(user_errors):
     with pytest.raises(TypeError, match=r"fit: loss_fn must return a scalar loss \(pass "
                                         r"has_aux=True if it returns \(loss, aux_dict\)\), "
                                         r"got a tuple"):
-        fit(lambda m, b, key: (mlp_mse(m, b, key), {}), model, data, optax.sgd(0.1), steps=1,
+        fit(lambda m, b, key: (mlp_mse(m, b, key=key), {}), model, data, optax.sgd(0.1), steps=1,
             key=key)
     with pytest.raises(ValueError, match=r"fit: loss_fn must return a floating-point scalar "
                                          r"loss, got shape \(128, 1\)"):
@@ -340,7 +327,7 @@ def test_bad_loss_fn_outputs_raise(user_errors):
             model, data, optax.sgd(0.1), steps=1, key=key)
     with pytest.raises(ValueError, match=r"fit: the aux returned by loss_fn must be a dict of "
                                          r"scalars, got entry 'err' of shape \(128, 1\)"):
-        fit(lambda m, b, key: (mlp_mse(m, b, key), {"err": jax.vmap(m)(b["x"])}), model, data,
+        fit(lambda m, b, key: (mlp_mse(m, b, key=key), {"err": jax.vmap(m)(b["x"])}), model, data,
             optax.sgd(0.1), steps=1, key=key, has_aux=True)
     with pytest.raises(TypeError, match=r"fit: loss_fn must return \(loss, aux_dict\) with "
                                         r"has_aux=True, got one array"):
