@@ -8,21 +8,28 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, Inexact, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, Inexact, Num, PRNGKeyArray, Real
 
-from .._core.checks import shape_str
+from .._core.checks import (
+    as_float_array,
+    as_inexact_array,
+    check_choice,
+    check_instance,
+    check_int,
+    check_key,
+    check_number,
+    check_positive_values,
+    message,
+    shape_str,
+)
+from .._core.distances import squared_distances
+from ..systems import delay_embed
 
 __all__ = [
     "AbstractDictionary", "Concatenate", "Hermite", "Identity", "Legendre", "Monomials",
     "RadialBasis", "RandomFourier", "TimeDelay", "delay_pairs", "kmeans",
     "total_degree_exponents",
 ]
-
-
-def _check_dim(owner: str, x, dim: int):
-    if jnp.ndim(x) < 1 or jnp.shape(x)[-1] != dim:
-        raise ValueError(f"{owner}: x must have shape (..., {dim}) (the state dimension), got "
-                         f"shape {shape_str(x)}")
 
 
 class AbstractDictionary(eqx.Module):
@@ -41,12 +48,17 @@ class AbstractDictionary(eqx.Module):
     def features(self, x: Inexact[Array, " d"]) -> Inexact[Array, " N"]:
         """The features of one state, shape `(N,)`."""
 
-    def __call__(self, x: Inexact[ArrayLike, "*batch d"]) -> Inexact[Array, "*batch N"]:
-        """Evaluate the dictionary on states `x` of shape `(..., d)`; returns `(..., N)`."""
-        x = jnp.asarray(x)
-        _check_dim(type(self).__name__, x, self.dim)
-        if not jnp.issubdtype(x.dtype, jnp.inexact):
-            x = x.astype(jnp.result_type(float))
+    def __call__(self, x: Num[ArrayLike, "*batch d"]) -> Inexact[Array, "*batch N"]:
+        """Evaluate the dictionary on states `x` of shape `(..., d)` (integer states are
+        promoted to the default float); returns `(..., N)`.
+
+        **Raises:** `TypeError` for a non-numeric `x`; `ValueError` unless its last axis is d.
+        """
+        name = type(self).__name__
+        x = as_inexact_array(name, "x", x)
+        if x.ndim < 1 or x.shape[-1] != self.dim:
+            raise ValueError(message(name, "x", f"of shape (..., {self.dim}) (the state "
+                                     "dimension last)", f"shape {shape_str(x)}"))
         return _evaluate(self, x)
 
     def __add__(self, other: "AbstractDictionary") -> "Concatenate":
@@ -82,10 +94,12 @@ class Identity(AbstractDictionary):
 def total_degree_exponents(dim: int, degree: int) -> tuple[tuple[int, ...], ...]:
     """All exponent tuples k ∈ ℕ^dim with |k| ≤ degree, ordered by total degree, then
     lexicographically (largest power of the first coordinate first); (0, …, 0) comes first."""
-    if not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"dim must be an int >= 1, got {dim!r}")
-    if not isinstance(degree, int) or degree < 0:
-        raise ValueError(f"degree must be an int >= 0, got {degree!r}")
+    return _exponents("total_degree_exponents", dim, degree)
+
+
+def _exponents(fn, dim, degree):
+    dim = check_int(fn, "dim", dim, minimum=1)
+    degree = check_int(fn, "degree", degree, minimum=0)
     out = []
     for total in range(degree + 1):
         for combo in itertools.combinations_with_replacement(range(dim), total):
@@ -94,6 +108,15 @@ def total_degree_exponents(dim: int, degree: int) -> tuple[tuple[int, ...], ...]
                 k[i] += 1
             out.append(tuple(k))
     return tuple(out)
+
+
+def _per_coordinate(fn, name, value, dim):
+    """A scalar or `(dim,)` parameter as a `(dim,)` float array."""
+    array = as_float_array(fn, name, value, ndim=(0, 1))
+    if array.ndim == 1 and array.shape[0] != dim:
+        raise ValueError(message(fn, name, f"a scalar or of shape ({dim},)",
+                                 f"shape {shape_str(array)}"))
+    return jnp.broadcast_to(array.astype(jnp.result_type(float)), (dim,))
 
 
 def _powers(x, degree):
@@ -124,14 +147,14 @@ class _TensorPolynomial(AbstractDictionary):
     loc: Float[Array, " d"]
     scale: Float[Array, " d"]
 
-    def __init__(self, dim: int, degree: int, *, loc: Float[ArrayLike, " d"] | float = 0.0,
-                 scale: Float[ArrayLike, " d"] | float = 1.0):
-        self.exponents = total_degree_exponents(dim, degree)
+    def __init__(self, dim: int, degree: int, *, loc: Real[ArrayLike, " d"] | float = 0.0,
+                 scale: Real[ArrayLike, " d"] | float = 1.0):
+        name = type(self).__name__
+        self.exponents = _exponents(name, dim, degree)
         self.dim, self.degree = dim, degree
-        self.loc = jnp.broadcast_to(jnp.asarray(loc, dtype=float), (dim,))
-        self.scale = jnp.broadcast_to(jnp.asarray(scale, dtype=float), (dim,))
-        if np.any(np.asarray(self.scale) <= 0):
-            raise ValueError(f"{type(self).__name__}: scale must be positive, got {scale!r}")
+        self.loc = _per_coordinate(name, "loc", loc, dim)
+        self.scale = _per_coordinate(name, "scale", scale, dim)
+        check_positive_values(name, "scale", self.scale)
 
     @property
     def num_features(self) -> int:
@@ -185,7 +208,7 @@ class Legendre(_TensorPolynomial):
         return _legendre_table(x, degree)
 
 
-def kmeans(x: Float[ArrayLike, "m d"], num_centres: int, *, key: PRNGKeyArray,
+def kmeans(x: Real[ArrayLike, "m d"], num_centres: int, *, key: PRNGKeyArray,
            iterations: int = 50) -> Float[Array, "k d"]:
     """k-means centres by k-means++ seeding and Lloyd iterations (jit-compiled).
 
@@ -196,18 +219,23 @@ def kmeans(x: Float[ArrayLike, "m d"], num_centres: int, *, key: PRNGKeyArray,
     - `key`: PRNG key of the seeding.
     - `iterations`: Lloyd iterations (an empty cluster keeps its previous centre).
 
-    **Returns:** the centres, shape `(k, d)`, in the dtype of `x`.
+    **Returns:** the centres, shape `(k, d)`, in the floating dtype of `x` (integer points
+    are promoted to the default float).
 
-    **Raises:** `ValueError` for a bad shape or k outside `1..m`.
+    **Raises:** `TypeError` for a non-real `x`, a non-int `num_centres` or `iterations`, or
+    a bad key; `ValueError` for a bad shape or k outside `1..m`.
+
+    **References:** Arthur & Vassilvitskii, *k-means++: the advantages of careful seeding*,
+    SODA (2007); Lloyd, *Least squares quantization in PCM*, IEEE Trans. Inf. Theory (1982).
     """
-    x = jnp.asarray(x)
-    if x.ndim != 2:
-        raise ValueError(f"kmeans: x must have shape (m, d), got {shape_str(x)}")
-    if not isinstance(num_centres, int) or not 1 <= num_centres <= x.shape[0]:
-        raise ValueError(f"kmeans: num_centres must be an int in 1..{x.shape[0]} (the number "
-                         f"of points), got {num_centres!r}")
-    if not isinstance(iterations, int) or iterations < 0:
-        raise ValueError(f"kmeans: iterations must be an int >= 0, got {iterations!r}")
+    return kmeans_centres("kmeans", x, num_centres, key, iterations)
+
+
+def kmeans_centres(fn, x, num_centres, key, iterations):
+    x = as_float_array(fn, "x", x, ndim=2)
+    num_centres = check_int(fn, "num_centres", num_centres, minimum=1, maximum=x.shape[0])
+    iterations = check_int(fn, "iterations", iterations, minimum=0)
+    key = check_key(fn, key)
     return _kmeans(x, key, num_centres, iterations)
 
 
@@ -217,24 +245,57 @@ def _kmeans(x, key, k, iterations):
     k0, key = jax.random.split(key)
     first = x[jax.random.randint(k0, (), 0, m)]
     centres = jnp.zeros((k, x.shape[1]), x.dtype).at[0].set(first)
-    d2 = jnp.sum((x - first) ** 2, axis=-1)
+    d2 = squared_distances(x, first[None])[:, 0]
 
     def seed(i, carry):
         centres, d2 = carry
         p = d2 / jnp.maximum(jnp.sum(d2), jnp.finfo(x.dtype).tiny)
         c = x[jax.random.choice(jax.random.fold_in(key, i), m, p=p)]
-        return centres.at[i].set(c), jnp.minimum(d2, jnp.sum((x - c) ** 2, axis=-1))
+        return centres.at[i].set(c), jnp.minimum(d2, squared_distances(x, c[None])[:, 0])
 
     centres, _ = jax.lax.fori_loop(1, k, seed, (centres, d2))
 
     def lloyd(_, centres):
-        dist = (jnp.sum(x**2, -1)[:, None] - 2 * x @ centres.T + jnp.sum(centres**2, -1)[None])
-        label = jnp.argmin(dist, axis=-1)
+        label = jnp.argmin(squared_distances(x, centres), axis=-1)
         sums = jax.ops.segment_sum(x, label, num_segments=k)
         counts = jax.ops.segment_sum(jnp.ones((m,), x.dtype), label, num_segments=k)
         return jnp.where(counts[:, None] > 0, sums / jnp.maximum(counts, 1)[:, None], centres)
 
     return jax.lax.fori_loop(0, iterations, lloyd, centres)
+
+
+_RADIAL_KINDS = ("gaussian", "exponential", "thin_plate", "laplacian")
+
+
+def distances_to(x: Inexact[Array, " d"], points: Inexact[Array, "n d"]) -> Inexact[Array, " n"]:
+    """‖x − p_j‖² from one state to every point, by differences.
+
+    Not `_core.distances.squared_distances` (|x|² + |p|² − 2x·p): radial functions of r
+    itself (exp(−r/ℓ)) need r accurate near a centre, where that expansion cancels (r off by
+    5e-4 in float32, 4e-8 in float64 for states in [−2, 2]²; by differences it is exact).
+    """
+    return jnp.sum((x - points) ** 2, axis=-1)
+
+
+def radial(r2: Inexact[Array, "*n"], lengthscale: Inexact[Array, ""], kind: str
+           ) -> Inexact[Array, "*n"]:
+    """φ(r/ℓ) at squared distances r²: `"gaussian"` exp(−r²/ℓ²), `"exponential"` and
+    `"laplacian"` exp(−r/ℓ), `"thin_plate"` s log √s with s = r²/ℓ² (0 at r = 0); the
+    square root is safe at r = 0 (finite gradients)."""
+    if kind == "gaussian":
+        return jnp.exp(-r2 / lengthscale**2)
+    safe = jnp.where(r2 > 0, r2, 1.0)
+    if kind in ("exponential", "laplacian"):
+        return jnp.exp(-jnp.where(r2 > 0, jnp.sqrt(safe), 0.0) / lengthscale)
+    s = safe / lengthscale**2
+    return jnp.where(r2 > 0, 0.5 * s * jnp.log(s), 0.0)
+
+
+def check_lengthscale(fn: str, lengthscale) -> None:
+    """Raise unless a concrete `lengthscale` is a positive finite scalar (traced ones pass)."""
+    if isinstance(lengthscale, jax.core.Tracer):
+        return
+    check_number(fn, "lengthscale", lengthscale, minimum=0.0, open_minimum=True)
 
 
 class RadialBasis(AbstractDictionary):
@@ -245,28 +306,25 @@ class RadialBasis(AbstractDictionary):
     distance of the data from their mean); `kind="thin_plate"`: φ(r) = r² log r.
     Build it from data with `RadialBasis.from_data` (k-means centres from a separate sample,
     as the reference does, so residuals are not optimistic).
+
+    **Arguments:** `centres` (shape `(N, d)`; integer centres are promoted), `lengthscale`
+    (ℓ > 0, a scalar), keyword `kind`.
+
+    **Raises:** `TypeError` for non-real centres or a non-numeric lengthscale; `ValueError`
+    for centres not of shape `(N, d)`, an unknown kind or ℓ ≤ 0.
     """
 
     centres: Float[Array, "N d"]
     lengthscale: Float[Array, ""]
     kind: str = eqx.field(static=True)
 
-    def __init__(self, centres: Float[ArrayLike, "N d"], lengthscale: float | Float[ArrayLike, ""],
+    def __init__(self, centres: Real[ArrayLike, "N d"], lengthscale: float | Real[ArrayLike, ""],
                  *, kind: str = "gaussian"):
-        centres = jnp.asarray(centres)
-        if centres.ndim != 2:
-            raise ValueError(f"RadialBasis: centres must have shape (N, d), got "
-                             f"{shape_str(centres)}")
-        if kind not in ("gaussian", "exponential", "thin_plate"):
-            raise ValueError(f"RadialBasis: kind must be 'gaussian', 'exponential' or "
-                             f"'thin_plate', got {kind!r}")
-        ls = np.asarray(lengthscale) if not isinstance(lengthscale, jax.core.Tracer) else None
-        if ls is not None and (ls.ndim != 0 or not ls > 0):
-            raise ValueError(f"RadialBasis: lengthscale must be a positive scalar, got "
-                             f"{lengthscale!r}")
+        centres = as_float_array("RadialBasis", "centres", centres, ndim=2)
+        self.kind = check_choice("RadialBasis", "kind", kind, _RADIAL_KINDS[:3])
+        check_lengthscale("RadialBasis", lengthscale)
         self.centres = centres
         self.lengthscale = jnp.asarray(lengthscale, dtype=centres.dtype)
-        self.kind = kind
 
     @property
     def dim(self) -> int:
@@ -277,30 +335,26 @@ class RadialBasis(AbstractDictionary):
         return self.centres.shape[0]
 
     @classmethod
-    def from_data(cls, x: Float[ArrayLike, "m d"], num_centres: int, *, key: PRNGKeyArray,
+    def from_data(cls, x: Real[ArrayLike, "m d"], num_centres: int, *, key: PRNGKeyArray,
                   kind: str = "gaussian", lengthscale: float | None = None,
                   iterations: int = 50) -> "RadialBasis":
         """Centres by `kmeans` of `x`; lengthscale (default) the mean distance d̄ of `x` from
         its mean for Gaussian RBFs and d̄/2 for exponential ones (the Duffing example's
-        exp(−2‖x − c‖/d̄))."""
-        x = jnp.asarray(x)
-        centres = kmeans(x, num_centres, key=key, iterations=iterations)
+        exp(−2‖x − c‖/d̄)).
+
+        **Raises:** as `kmeans` and `RadialBasis`.
+        """
+        x = as_float_array("RadialBasis.from_data", "x", x, ndim=2)
+        kind = check_choice("RadialBasis.from_data", "kind", kind, _RADIAL_KINDS[:3])
+        centres = kmeans_centres("RadialBasis.from_data", x, num_centres, key, iterations)
         if lengthscale is None:
             dbar = jnp.mean(jnp.linalg.norm(x - jnp.mean(x, axis=0), axis=-1))
             lengthscale = dbar / 2 if kind == "exponential" else dbar
         return cls(centres, lengthscale, kind=kind)
 
     def features(self, x):
-        diff = x - self.centres.astype(x.dtype)
-        if self.kind == "gaussian":
-            return jnp.exp(-jnp.sum(diff**2, -1) / self.lengthscale.astype(x.dtype) ** 2)
-        r2 = jnp.sum(diff**2, -1)
-        safe = jnp.where(r2 > 0, r2, 1.0)
-        if self.kind == "exponential":
-            r = jnp.where(r2 > 0, jnp.sqrt(safe), 0.0)
-            return jnp.exp(-r / self.lengthscale.astype(x.dtype))
-        s = safe / self.lengthscale.astype(x.dtype) ** 2
-        return jnp.where(r2 > 0, 0.5 * s * jnp.log(s), 0.0)
+        r2 = distances_to(x, self.centres.astype(x.dtype))
+        return radial(r2, self.lengthscale.astype(x.dtype), self.kind)
 
 
 class RandomFourier(AbstractDictionary):
@@ -308,6 +362,15 @@ class RandomFourier(AbstractDictionary):
 
     Their inner products approximate the Gaussian kernel exp(−‖x − y‖²/(2ℓ²)) (Rahimi & Recht
     2007), so EDMD with them approximates kernel EDMD at O(mN²) cost.
+
+    **Arguments:** `dim` (d ≥ 1), `num_features` (N ≥ 1), `lengthscale` (ℓ > 0), keyword
+    `key`, `dtype` (default: the default float).
+
+    **Raises:** `TypeError` for non-int sizes or a bad key; `ValueError` for sizes < 1 or
+    ℓ ≤ 0.
+
+    **References:** Rahimi & Recht, *Random features for large-scale kernel machines*,
+    NeurIPS (2007).
     """
 
     frequencies: Float[Array, "N d"]
@@ -315,13 +378,11 @@ class RandomFourier(AbstractDictionary):
 
     def __init__(self, dim: int, num_features: int, lengthscale: float = 1.0, *,
                  key: PRNGKeyArray, dtype=None):
-        if not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"RandomFourier: dim must be an int >= 1, got {dim!r}")
-        if not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"RandomFourier: num_features must be an int >= 1, got "
-                             f"{num_features!r}")
-        if not lengthscale > 0:
-            raise ValueError(f"RandomFourier: lengthscale must be positive, got {lengthscale!r}")
+        dim = check_int("RandomFourier", "dim", dim, minimum=1)
+        num_features = check_int("RandomFourier", "num_features", num_features, minimum=1)
+        lengthscale = check_number("RandomFourier", "lengthscale", lengthscale, minimum=0.0,
+                                   open_minimum=True)
+        key = check_key("RandomFourier", key)
         dtype = dtype or jnp.result_type(float)
         kw, kb = jax.random.split(key)
         self.frequencies = jax.random.normal(kw, (num_features, dim), dtype) / lengthscale
@@ -342,23 +403,27 @@ class RandomFourier(AbstractDictionary):
 
 
 class Concatenate(AbstractDictionary):
-    """The union of dictionaries on the same state: features concatenated in order."""
+    """The union of dictionaries on the same state: features concatenated in order.
+
+    **Raises:** `TypeError` if a part is not an `AbstractDictionary`; `ValueError` for no
+    parts or parts on different state dimensions.
+    """
 
     parts: tuple[AbstractDictionary, ...]
 
     def __init__(self, *parts: AbstractDictionary):
         flat = []
         for p in parts:
-            if not isinstance(p, AbstractDictionary):
-                raise TypeError(f"Concatenate: every part must be an AbstractDictionary, got "
-                                f"{type(p).__name__}")
+            check_instance("Concatenate", "every part", p, AbstractDictionary,
+                           want="an AbstractDictionary")
             flat.extend(p.parts if isinstance(p, Concatenate) else [p])
         if not flat:
-            raise ValueError("Concatenate: needs at least one dictionary")
-        dims = {p.dim for p in flat}
-        if len(dims) != 1:
-            raise ValueError(f"Concatenate: all parts must act on the same state dimension, got "
-                             f"{[p.dim for p in flat]}")
+            raise ValueError(message("Concatenate", "parts", "at least one dictionary",
+                                     "none"))
+        dims = [p.dim for p in flat]
+        if len(set(dims)) != 1:
+            raise ValueError(message("Concatenate", "parts", "dictionaries on one state "
+                                     "dimension", f"dimensions {dims}"))
         self.parts = tuple(flat)
 
     @property
@@ -380,18 +445,18 @@ class TimeDelay(AbstractDictionary):
     `jaxlab.systems.delay_embed` or `delay_pairs`), the input has `delays·dim` coordinates and
     the features are (inner(x_t), inner(x_{t+1}), …). With `inner=Identity(dim)` this is Hankel
     DMD (Arbabi & Mezić 2017).
+
+    **Raises:** `TypeError` if `inner` is not an `AbstractDictionary` or `delays` not an
+    int; `ValueError` for `delays` < 1.
     """
 
     inner: AbstractDictionary
     delays: int = eqx.field(static=True)
 
     def __init__(self, inner: AbstractDictionary, delays: int):
-        if not isinstance(inner, AbstractDictionary):
-            raise TypeError(f"TimeDelay: inner must be an AbstractDictionary, got "
-                            f"{type(inner).__name__}")
-        if not isinstance(delays, int) or delays < 1:
-            raise ValueError(f"TimeDelay: delays must be an int >= 1, got {delays!r}")
-        self.inner, self.delays = inner, delays
+        self.inner = check_instance("TimeDelay", "inner", inner, AbstractDictionary,
+                                    want="an AbstractDictionary")
+        self.delays = check_int("TimeDelay", "delays", delays, minimum=1)
 
     @property
     def dim(self) -> int:
@@ -406,30 +471,30 @@ class TimeDelay(AbstractDictionary):
         return jax.vmap(self.inner.features)(blocks).reshape(-1)
 
 
-def delay_pairs(series: Float[ArrayLike, "n ..."], delays: int, *, lag: int = 1
+def delay_pairs(series: Real[ArrayLike, "n ..."], delays: int, *, lag: int = 1
                 ) -> tuple[Float[Array, "m e"], Float[Array, "m e"]]:
     """Snapshot pairs of delay vectors from one time series (Hankel DMD / delay EDMD data).
 
-    Row i of `x` is the delay vector starting at time i·1 (`jaxlab.systems.delay_embed` with
+    Row i of `x` is the delay vector starting at sample i (`jaxlab.systems.delay_embed` with
     `lag` and `delays`), row i of `y` the one starting one sample later.
 
-    **Arguments:** `series` of shape `(n,)` or `(n, c)`; `delays` (the embedding dimension ≥ 1);
-    `lag` (samples between delayed copies ≥ 1).
+    **Arguments:** `series` of shape `(n,)` or `(n, c)` (integer series are promoted);
+    `delays` (the embedding dimension ≥ 1); `lag` (samples between delayed copies ≥ 1).
 
     **Returns:** `(x, y)`, each of shape `(n − (delays − 1)·lag − 1, delays·c)`.
 
-    **Raises:** `ValueError` if the series is too short for one pair.
-    """
-    from jaxlab.systems import delay_embed
+    **Raises:** `TypeError` for a non-real series or non-int `delays`/`lag`; `ValueError`
+    for a bad shape, `delays` or `lag` < 1, or a series too short for one pair.
 
-    series = jnp.asarray(series)
-    if series.ndim not in (1, 2):
-        raise ValueError(f"delay_pairs: series must have shape (n,) or (n, c), got "
-                         f"{shape_str(series)}")
-    if isinstance(delays, int) and isinstance(lag, int) and delays >= 1 and lag >= 1:
-        need = (delays - 1) * lag + 2
-        if series.shape[0] < need:
-            raise ValueError(f"delay_pairs: series needs at least {need} samples for delays="
-                             f"{delays}, lag={lag}; got {series.shape[0]}")
+    **References:** Arbabi & Mezić, *Ergodic theory, dynamic mode decomposition, and
+    computation of spectral properties of the Koopman operator*, SIADS 16 (2017).
+    """
+    series = as_float_array("delay_pairs", "series", series, ndim=(1, 2))
+    delays = check_int("delay_pairs", "delays", delays, minimum=1)
+    lag = check_int("delay_pairs", "lag", lag, minimum=1)
+    need = (delays - 1) * lag + 2
+    if series.shape[0] < need:
+        raise ValueError(message("delay_pairs", "series", f"at least {need} samples long for "
+                                 f"delays={delays}, lag={lag}", f"{series.shape[0]} samples"))
     h = delay_embed(series, lag, delays)
     return h[:-1], h[1:]

@@ -1,24 +1,23 @@
-"""Pseudospectra, verified spectra with error certificates, and spectral measures."""
-
-import math
+"""Pseudospectra and verified spectra with error certificates (ResDMD)."""
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Complex, Float, Inexact
+from jaxtyping import Array, ArrayLike, Complex, Float, Num
 
-from .._core.checks import shape_str
-from ._edmd import KoopmanResult
+from .._core.checks import (
+    as_inexact_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    message,
+    shape_str,
+)
+from ._result import KoopmanResult, check_result
 
-__all__ = ["VerifiedSpectrum", "complex_grid", "ergodic_moments", "moment_spectral_measure",
-           "pseudospectrum", "spectral_measure", "spectral_measure_kernel", "verified_spectrum"]
-
-
-def _check_result(owner, result):
-    if not isinstance(result, KoopmanResult):
-        raise TypeError(f"{owner}: result must be a KoopmanResult (from edmd, dmd or "
-                        f"kernel_edmd), got {type(result).__name__}")
+__all__ = ["VerifiedSpectrum", "complex_grid", "pseudospectrum", "verified_spectrum"]
 
 
 def _tau_one(galerkin, outside, gram_l, start, z, method, iterations):
@@ -63,7 +62,7 @@ def _tau(galerkin, outside, z, method, batch_size, block, iterations):
         batch_size=batch_size)
 
 
-def pseudospectrum(result: KoopmanResult, z: Inexact[ArrayLike, "*grid"], *,
+def pseudospectrum(result: KoopmanResult, z: Num[ArrayLike, "*grid"], *,
                    method: str = "auto", measure_preserving: bool = False,
                    batch_size: int = 1, block: int = 8, iterations: int = 8
                    ) -> Float[Array, "*grid"]:
@@ -101,25 +100,27 @@ def pseudospectrum(result: KoopmanResult, z: Inexact[ArrayLike, "*grid"], *,
 
     **Returns:** τ, real, the shape of `z`.
 
-    **Raises:** `TypeError` for a non-result; `ValueError` for an unknown method or a
-    non-positive batch size.
+    **Raises:** `TypeError` for a non-result, non-numeric `z` or non-int sizes; `ValueError`
+    for an unknown method or a non-positive `batch_size`, `block` or `iterations`.
 
     **References:** Colbrook & Townsend (2024), Algorithm 2; Colbrook, Mezić & Stepanenko
     (2024), §2 (QR form).
     """
-    _check_result("pseudospectrum", result)
-    if method not in ("auto", "eigh", "svd", "inverse"):
-        raise ValueError(f"pseudospectrum: method must be 'auto', 'eigh', 'svd' or 'inverse', "
-                         f"got {method!r}")
-    for name, v in (("block", block), ("iterations", iterations)):
-        if not isinstance(v, int) or v < 1:
-            raise ValueError(f"pseudospectrum: {name} must be an int >= 1, got {v!r}")
+    return _pseudospectrum("pseudospectrum", result, z, method, measure_preserving, batch_size,
+                           block, iterations)
+
+
+def _pseudospectrum(fn, result, z, method, measure_preserving, batch_size, block, iterations):
+    check_result(fn, result)
+    method = check_choice(fn, "method", method, ("auto", "eigh", "svd", "inverse"))
+    block = check_int(fn, "block", block, minimum=1)
+    iterations = check_int(fn, "iterations", iterations, minimum=1)
+    batch_size = check_int(fn, "batch_size", batch_size, minimum=1)
+    measure_preserving = check_bool(fn, "measure_preserving", measure_preserving)
     if method == "auto":
         method = "svd" if result.rank <= 64 else "inverse"
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"pseudospectrum: batch_size must be an int >= 1, got {batch_size!r}")
     cdt = result.eigenvalues.dtype
-    z = jnp.asarray(z).astype(cdt)
+    z = as_inexact_array(fn, "z", z).astype(cdt)
     flat = z.reshape(-1)
     if flat.shape[0] == 0:
         return jnp.zeros(z.shape, jnp.finfo(cdt).dtype)
@@ -140,13 +141,25 @@ def pseudospectrum(result: KoopmanResult, z: Inexact[ArrayLike, "*grid"], *,
 def complex_grid(real: tuple[float, float], imag: tuple[float, float], spacing: float
                  ) -> Complex[Array, "ni nr"]:
     """A rectangular grid of complex points with the given spacing, shape `(n_imag, n_real)`
-    (rows: imaginary part increasing; endpoints included when they fall on the grid)."""
+    (rows: imaginary part increasing; endpoints included when they fall on the grid).
+
+    **Arguments:** `real`, `imag` (the `(low, high)` ranges of the real and imaginary
+    parts), `spacing` (> 0).
+
+    **Returns:** the grid, complex (complex128 with `jax_enable_x64`).
+
+    **Raises:** `TypeError` for a range that is not a pair of numbers; `ValueError` for
+    low > high or spacing ≤ 0.
+    """
     for name, b in (("real", real), ("imag", imag)):
-        if len(b) != 2 or not b[0] <= b[1]:
-            raise ValueError(f"complex_grid: {name} must be (low, high) with low <= high, got "
-                             f"{b!r}")
-    if not spacing > 0:
-        raise ValueError(f"complex_grid: spacing must be positive, got {spacing!r}")
+        if not isinstance(b, (tuple, list)) or len(b) != 2:
+            raise TypeError(message("complex_grid", name, "a pair (low, high)", repr(b)))
+        low = check_number("complex_grid", f"{name}[0]", b[0])
+        high = check_number("complex_grid", f"{name}[1]", b[1])
+        if not low <= high:
+            raise ValueError(message("complex_grid", name, "(low, high) with low <= high",
+                                     repr(b)))
+    spacing = check_number("complex_grid", "spacing", spacing, minimum=0.0, open_minimum=True)
     xr = real[0] + spacing * np.arange(int(np.floor((real[1] - real[0]) / spacing + 1e-9)) + 1)
     xi = imag[0] + spacing * np.arange(int(np.floor((imag[1] - imag[0]) / spacing + 1e-9)) + 1)
     return jnp.asarray(xr[None, :] + 1j * xi[:, None])
@@ -168,7 +181,7 @@ class VerifiedSpectrum(eqx.Module):
     grid_tau: Float[Array, "*grid"]
 
 
-def verified_spectrum(result: KoopmanResult, grid: Complex[ArrayLike, "*grid"], *,
+def verified_spectrum(result: KoopmanResult, grid: Num[ArrayLike, "*grid"], *,
                       threshold: float = 1.0, radius: float = 5.0, refine: int = 12,
                       method: str = "auto", measure_preserving: bool = False,
                       conjugate_symmetric: bool | None = None) -> VerifiedSpectrum:
@@ -198,20 +211,24 @@ def verified_spectrum(result: KoopmanResult, grid: Complex[ArrayLike, "*grid"], 
     **Returns:** a `VerifiedSpectrum` (empty `eigenvalues` and certificate `nan` if no grid
     point has τ < threshold).
 
-    **Raises:** `ValueError` for non-positive `threshold`/`radius`, negative `refine`, or a
-    grid with fewer than 2 points.
+    **Raises:** `TypeError` for a non-result, a non-numeric grid or non-numbers;
+    `ValueError` for non-positive `threshold`/`radius`, negative `refine`, an unknown method
+    or a grid with fewer than 2 points.
+
+    **References:** Colbrook, Mezić & Stepanenko, *Limits and Powers of Koopman Learning*
+    (2024), the spectrum selection of the Duffing example.
     """
-    _check_result("verified_spectrum", result)
-    if not threshold > 0 or not radius > 0:
-        raise ValueError(f"verified_spectrum: threshold and radius must be positive, got "
-                         f"threshold={threshold!r}, radius={radius!r}")
-    if not isinstance(refine, int) or refine < 0:
-        raise ValueError(f"verified_spectrum: refine must be an int >= 0, got {refine!r}")
-    grid = jnp.asarray(grid).astype(result.eigenvalues.dtype)
+    fn = "verified_spectrum"
+    check_result(fn, result)
+    threshold = check_number(fn, "threshold", threshold, minimum=0.0, open_minimum=True)
+    radius = check_number(fn, "radius", radius, minimum=0.0, open_minimum=True)
+    refine = check_int(fn, "refine", refine, minimum=0)
+    if conjugate_symmetric is not None:
+        conjugate_symmetric = check_bool(fn, "conjugate_symmetric", conjugate_symmetric)
+    grid = as_inexact_array(fn, "grid", grid).astype(result.eigenvalues.dtype)
     if grid.size < 2:
-        raise ValueError(f"verified_spectrum: grid needs at least 2 points, got shape "
-                         f"{shape_str(grid)}")
-    tau_grid = pseudospectrum(result, grid, method=method, measure_preserving=measure_preserving)
+        raise ValueError(message(fn, "grid", "at least 2 points", f"shape {shape_str(grid)}"))
+    tau_grid = _pseudospectrum(fn, result, grid, method, measure_preserving, 1, 8, 8)
     zf = np.asarray(grid).reshape(-1)
     tf = np.asarray(tau_grid).reshape(-1)
     seeds = np.flatnonzero(tf < threshold)
@@ -232,7 +249,8 @@ def verified_spectrum(result: KoopmanResult, grid: Complex[ArrayLike, "*grid"], 
     pts = jnp.asarray(zf[idx])
     best = jnp.asarray(tf[idx])
     if refine:
-        pts, best = _refine(result, pts, best, spacing, refine, method, measure_preserving)
+        pts, best = _refine(fn, result, pts, best, spacing, refine, method,
+                            measure_preserving)
     if conjugate_symmetric is None:
         lam = np.asarray(result.eigenvalues)
         pairs = np.allclose(np.sort_complex(lam), np.sort_complex(lam.conj()),
@@ -265,13 +283,13 @@ def _dedupe(pts, tol):
     return pts[keep], keep
 
 
-def _refine(result, pts, best, spacing, rounds, method, measure_preserving):
+def _refine(fn, result, pts, best, spacing, rounds, method, measure_preserving):
     offsets = np.linspace(-1.0, 1.0, 3)
     stencil = jnp.asarray((offsets[None, :] + 1j * offsets[:, None]).reshape(-1))   # (9,)
     h = spacing
     for _ in range(rounds):
         cand = pts[:, None] + h * stencil[None, :].astype(pts.dtype)                 # (k, 9)
-        tau = pseudospectrum(result, cand, method=method, measure_preserving=measure_preserving)
+        tau = _pseudospectrum(fn, result, cand, method, measure_preserving, 1, 8, 8)
         j = jnp.argmin(tau, axis=1)
         new_best = jnp.take_along_axis(tau, j[:, None], axis=1)[:, 0]
         better = new_best < best
@@ -279,166 +297,3 @@ def _refine(result, pts, best, spacing, rounds, method, measure_preserving):
         best = jnp.where(better, new_best, best)
         h = h / 2
     return pts, best
-
-
-# ----------------------------------------------------------------------------- measures
-
-def spectral_measure_kernel(order: int, epsilon: float):
-    """Poles and residues of the order-m rational smoothing kernel on the unit circle.
-
-    The poles are λ_j = e^{iθ}(1 + εδ_j) with δ_j = 1 + i(2j/(m + 1) − 1), j = 1..m; the
-    residues c, d solve the Vandermonde systems Σ_j c_j σ_j^k = δ_{k0}, Σ_j d_j δ_j^k =
-    δ_{k0} (k < m), σ_j = −δ̄_j/(1 + εδ̄_j), which give a kernel with m − 1 vanishing moments,
-    so smoothing errors are O(ε^m log(1/ε)). Poles and residue systems after ResDMD's
-    `IsomMeas.m` (M. Colbrook, BSD-2-Clause). Returns `(delta, c, d)` as NumPy arrays.
-    """
-    if not isinstance(order, int) or order < 1:
-        raise ValueError(f"spectral_measure: order must be an int >= 1, got {order!r}")
-    if not 0 < epsilon < 1:
-        raise ValueError(f"spectral_measure: epsilon must be in (0, 1), got {epsilon!r}")
-    j = np.arange(1, order + 1)
-    delta = 1.0 + 1j * (2.0 * j / (order + 1) - 1.0)
-    sigma = -delta.conj() / (1.0 + epsilon * delta.conj())
-    k = np.arange(order)
-    e0 = np.eye(order)[0]
-    c = np.linalg.solve(sigma[None, :] ** k[:, None], e0)
-    d = np.linalg.solve(delta[None, :] ** k[:, None], e0)
-    return delta, c, d
-
-
-def spectral_measure(result: KoopmanResult, coefficients: Inexact[ArrayLike, " N"],
-                     theta: Float[ArrayLike, " p"], *, epsilon: float, order: int = 2
-                     ) -> Float[Array, " p"]:
-    """Smoothed spectral measure ν_g^ε(θ) of an observable g for a measure-preserving system.
-
-    For an isometry K and g = Ψc, the spectral measure ν_g on [−π, π] (⟨K^n g, g⟩ =
-    ∫ e^{inθ} dν_g) is smoothed by an m-th order rational kernel K_ε evaluated through the
-    resolvent: ν_g^ε(θ) = −(1/2π) Σ_j Re[c_j λ̄_j ⟨g, R(λ_j)g⟩ + d_j ⟨K R(λ_j)g, g⟩] at the
-    poles λ_j = e^{iθ}(1 + εδ_j) off the circle (`spectral_measure_kernel`), with the
-    resolvent R(λ) = (K_N − λ)⁻¹ of the Galerkin matrix. It is computed from one eigen
-    decomposition of Ã (partial fractions), so any number of θ costs O(r·m) each.
-    ν_g^ε → ν_g weakly as ε → 0 with error O(ε^m log(1/ε)) where ν_g is smooth, provided the
-    dictionary resolves the resolvent at distance ~ε from the circle (grow N as ε shrinks and
-    check with `pseudospectrum`).
-
-    **Arguments:**
-
-    - `result`: a `KoopmanResult` of a measure-preserving system (weights = the invariant
-      measure, e.g. 1/m along an ergodic trajectory).
-    - `coefficients`: c with g = Ψc, shape `(N,)` (use `observable_coefficients` to fit them
-      from values of g at the data).
-    - `theta`: angles in [−π, π], shape `(p,)`.
-    - `epsilon`: the smoothing parameter in (0, 1).
-    - `order`: m ≥ 1 (1 is the Poisson kernel).
-
-    **Returns:** the smoothed density at `theta`, shape `(p,)`; it integrates to ‖g‖² over
-    the circle.
-
-    **Raises:** `ValueError` for a coefficient vector of the wrong shape or bad ε / order.
-
-    **References:** Colbrook & Townsend, *Rigorous data-driven computation of spectral
-    properties of Koopman operators for dynamical systems*, CPAM 77 (2024), §4.
-    """
-    _check_result("spectral_measure", result)
-    coefficients = jnp.asarray(coefficients)
-    if coefficients.shape != (result.num_features,):
-        raise ValueError(f"spectral_measure: coefficients must have shape "
-                         f"({result.num_features},) (one per dictionary function), got "
-                         f"{shape_str(coefficients)}")
-    theta = jnp.asarray(theta)
-    if theta.ndim != 1:
-        raise ValueError(f"spectral_measure: theta must have shape (p,), got {shape_str(theta)}")
-    delta, c, d = spectral_measure_kernel(order, epsilon)
-    cdt = result.eigenvalues.dtype
-    # g = Ψ c = Ψ T f̃ on the kept subspace: f̃ = T⁺c.
-    ft = jnp.linalg.lstsq(result.basis.astype(cdt), coefficients.astype(cdt))[0]
-    lam, h = jnp.linalg.eig(result.galerkin.astype(cdt))
-    a = jnp.linalg.solve(h, ft)                                        # H⁻¹ f̃
-    b = h.conj().T @ ft                                                # H* f̃
-    weights = b.conj() * a                                             # f̃*H_k (H⁻¹f̃)_k
-    return _isom_density(lam, weights, theta.astype(jnp.finfo(cdt).dtype),
-                         jnp.asarray(delta, cdt), jnp.asarray(c, cdt), jnp.asarray(d, cdt),
-                         jnp.asarray(epsilon, jnp.finfo(cdt).dtype))
-
-
-@eqx.filter_jit
-def _isom_density(lam, weights, theta, delta, c, d, epsilon):
-    poles = jnp.exp(1j * theta)[:, None] * (1 + epsilon * delta)[None, :]         # (p, m)
-    inv = 1.0 / (lam[None, None, :] - poles[:, :, None])                          # (p, m, r)
-    s0 = jnp.sum(weights * inv, axis=-1)                          # ⟨R(λ) g, g⟩
-    s1 = jnp.sum(weights * lam * inv, axis=-1)                    # ⟨K R(λ) g, g⟩
-    terms = c[None, :] * poles.conj() * s0.conj() + d[None, :] * s1
-    return -jnp.sum(terms.real, axis=-1) / (2 * math.pi)
-
-
-def ergodic_moments(values: Inexact[ArrayLike, " n"], num_moments: int) -> Complex[Array, " k"]:
-    """Autocorrelations ⟨K^k g, g⟩ ≈ (1/(n − k)) Σ_t g(x_{t+k}) conj(g(x_t)), k = 0..num_moments,
-    of an observable along one ergodic trajectory (the Fourier coefficients of ν_g).
-
-    **Arguments:** `values` (g along the trajectory, shape `(n,)`), `num_moments` (K < n).
-
-    **Returns:** the moments for k = 0..K, shape `(K + 1,)`, complex.
-
-    **Raises:** `ValueError` for a bad shape or K ≥ n.
-    """
-    values = jnp.asarray(values)
-    if values.ndim != 1:
-        raise ValueError(f"ergodic_moments: values must have shape (n,), got "
-                         f"{shape_str(values)}")
-    n = values.shape[0]
-    if not isinstance(num_moments, int) or not 0 <= num_moments < n:
-        raise ValueError(f"ergodic_moments: num_moments must be an int in 0..{n - 1}, got "
-                         f"{num_moments!r}")
-    return _moments(values, num_moments)
-
-
-@eqx.filter_jit
-def _moments(values, k):
-    n = values.shape[0]
-    size = 1 << math.ceil(math.log2(2 * n))
-    v = values.astype(jnp.result_type(values.dtype, jnp.complex64))
-    f = jnp.fft.fft(v, size)
-    corr = jnp.fft.ifft(f.conj() * f)[: k + 1]                     # Σ_t v_{t+k} conj(v_t)
-    return corr / (n - jnp.arange(k + 1))
-
-
-_FILTERS = ("fejer", "cosine", "vandeven", "sharp_cosine")
-
-
-def _filter(name, x):
-    cos = (1 + jnp.cos(math.pi * x)) / 2
-    if name == "fejer":
-        return 1 - x
-    if name == "cosine":
-        return cos
-    if name == "vandeven":
-        return 1 - x**4 * (-20 * x**3 + 70 * x**2 - 84 * x + 35)
-    return cos**4 * (35 - 84 * cos + 70 * cos**2 - 20 * cos**3)
-
-
-def moment_spectral_measure(moments: Inexact[ArrayLike, " k"], theta: Float[ArrayLike, " p"], *,
-                            filter: str = "vandeven") -> Float[Array, " p"]:
-    """Smoothed spectral density from the moments ν̂(k) = ⟨K^k g, g⟩, k = 0..K.
-
-    ν^K(θ) = (1/2π) Σ_{|k|≤K} φ(|k|/K) ν̂(k) e^{−ikθ}, with ν̂(−k) = conj ν̂(k) and a filter φ
-    (`"fejer"` 1 − x, first order; `"cosine"`, second order; `"vandeven"`, the fourth-order
-    Vandeven filter; `"sharp_cosine"`, eighth order), so that errors are O(K^{−order}) where
-    ν_g is smooth. This is the moment route of ResDMD (`MomentMeas.m`), for data along one
-    trajectory (`ergodic_moments`).
-
-    **Raises:** `ValueError` for an unknown filter or a moment vector of fewer than 2 entries.
-    """
-    if filter not in _FILTERS:
-        raise ValueError(f"moment_spectral_measure: filter must be one of {_FILTERS}, got "
-                         f"{filter!r}")
-    moments = jnp.asarray(moments)
-    if moments.ndim != 1 or moments.shape[0] < 2:
-        raise ValueError(f"moment_spectral_measure: moments must have shape (K + 1,) with "
-                         f"K >= 1, got {shape_str(moments)}")
-    theta = jnp.asarray(theta)
-    kmax = moments.shape[0] - 1
-    k = jnp.arange(kmax + 1)
-    phi = _filter(filter, k / kmax).at[-1].set(0.0)
-    weighted = (phi * moments).astype(jnp.result_type(moments.dtype, jnp.complex64))
-    series = jnp.exp(-1j * theta[:, None] * k[None, :]) @ weighted                  # k ≥ 0
-    return (2 * series.real - weighted[0].real) / (2 * math.pi)

@@ -1,5 +1,7 @@
-"""Pseudospectra, verified spectra and spectral measures against SciPy, theory and invariants."""
+"""Pseudospectra and verified spectra against SciPy, theory and invariants."""
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -82,101 +84,49 @@ def test_verified_spectrum_of_a_linear_map_is_exact(float64):
     assert vs.grid_tau.shape == grid.shape
 
 
+def test_pseudospectrum_under_jit_and_vmap_and_float32():
+    x, y = _pairs(m=200)
+    res = kp.edmd(x.astype(np.float32), y.astype(np.float32), kp.Monomials(2, 2))
+    tau = kp.pseudospectrum(res, jnp.asarray(Z))
+    assert tau.dtype == jnp.float32
+    points = jnp.asarray(Z, jnp.complex64)
+    mapped = eqx.filter_jit(jax.vmap(kp.pseudospectrum, in_axes=(None, 0)))(res, points)
+    np.testing.assert_allclose(np.asarray(mapped), np.asarray(tau), rtol=1e-5)
+    # τ ≥ 0, and τ(λ_j) ≤ res_j at every EDMD eigenvalue (τ is the minimum over the span)
+    lam = res.eigenvalues
+    assert float(jnp.min(tau)) >= 0
+    assert np.all(np.asarray(kp.pseudospectrum(res, lam)) <= np.asarray(res.residuals) + 1e-5)
+
+
 def test_verified_spectrum_errors(float64, user_errors):
     x, y = _pairs(m=60)
     res = kp.edmd(x, y, kp.Monomials(2, 2))
-    with pytest.raises(ValueError, match="threshold and radius must be positive"):
-        kp.verified_spectrum(res, kp.complex_grid((0, 1), (0, 1), 0.5), radius=0)
-    with pytest.raises(ValueError, match="grid needs at least 2 points"):
+    grid = kp.complex_grid((0, 1), (0, 1), 0.5)
+    with pytest.raises(ValueError, match=r"verified_spectrum: radius must be a positive finite "
+                                         r"number, got 0"):
+        kp.verified_spectrum(res, grid, radius=0)
+    with pytest.raises(ValueError, match=r"verified_spectrum: threshold must be a positive"):
+        kp.verified_spectrum(res, grid, threshold=-1.0)
+    with pytest.raises(TypeError, match=r"verified_spectrum: refine must be a non-negative int"):
+        kp.verified_spectrum(res, grid, refine=1.0)
+    with pytest.raises(ValueError, match=r"verified_spectrum: grid must be at least 2 points, "
+                                         r"got shape \(1,\)"):
         kp.verified_spectrum(res, jnp.array([0.5j]))
-    with pytest.raises(ValueError, match="method must be"):
+    with pytest.raises(ValueError, match=r"verified_spectrum: method must be one of"):
+        kp.verified_spectrum(res, grid, method="qr")
+    with pytest.raises(ValueError, match=r"pseudospectrum: method must be one of 'auto', "
+                                         r"'eigh', 'svd', 'inverse', got 'qr'"):
         kp.pseudospectrum(res, Z, method="qr")
-    with pytest.raises(TypeError, match="must be a KoopmanResult"):
+    with pytest.raises(TypeError, match=r"pseudospectrum: result must be a KoopmanResult"):
         kp.pseudospectrum(np.eye(2), Z)
-    with pytest.raises(ValueError, match=r"coefficients must have shape \(6,\)"):
-        kp.spectral_measure(res, np.ones(5), np.zeros(3), epsilon=0.1)
-    with pytest.raises(ValueError, match="epsilon must be in"):
-        kp.spectral_measure(res, np.ones(6), np.zeros(3), epsilon=1.5)
-    with pytest.raises(ValueError, match="filter must be one of"):
-        kp.moment_spectral_measure(np.ones(4), np.zeros(3), filter="gauss")
-
-
-# ----------------------------------------------------------------------------- measures
-
-def _density(theta):
-    """A smooth, even probability density on the circle."""
-    return (1 + 0.6 * np.cos(theta) + 0.3 * np.cos(2 * theta)) / (2 * np.pi)
-
-
-def _rotation_system(n=150):
-    """A real orthogonal map made of n plane rotations by θ_k ∈ (0, π) with weights ρ(θ_k)Δθ,
-    so the observable g = Σ_k a_k (first coordinate of block k) has spectral measure
-    ν_g = Σ_k a_k²/2 (δ_{θ_k} + δ_{−θ_k}) ≈ ρ (a smooth density) on [−π, π]."""
-    theta = (np.arange(n) + 0.5) * np.pi / n
-    weight = 2 * _density(theta) * np.pi / n                       # mass of ±θ_k together
-    rot = np.zeros((2 * n, 2 * n))
-    for k, t in enumerate(theta):
-        c, s = np.cos(t), np.sin(t)
-        rot[2 * k: 2 * k + 2, 2 * k: 2 * k + 2] = [[c, -s], [s, c]]
-    x = np.eye(2 * n)                    # one snapshot per basis vector, uniform weights
-    coeff = np.zeros(2 * n)
-    coeff[0::2] = np.sqrt(weight * 2 * n)                          # ‖g‖² = Σ a_k²/(2n)·2n
-    return x, x @ rot.T, coeff, theta, weight
-
-
-def test_spectral_measure_converges_at_the_kernel_order(float64):
-    x, y, coeff, _, weight = _rotation_system()
-    res = kp.dmd(x, y)
-    np.testing.assert_allclose(np.abs(np.asarray(res.eigenvalues)), 1.0, atol=1e-12)
-    theta0 = np.array([-2.0, -0.4, 0.3, 1.7, 2.9])
-    errors = {}
-    for order in (1, 2, 3):
-        errs = []
-        for eps in (0.2, 0.1, 0.05):
-            nu = np.asarray(kp.spectral_measure(res, coeff, theta0, epsilon=eps, order=order))
-            errs.append(np.max(np.abs(nu - _density(theta0))))
-        errors[order] = errs
-        slope = np.polyfit(np.log([0.2, 0.1, 0.05]), np.log(errs), 1)[0]
-        assert slope > order - 0.4, (order, errs)
-    assert errors[3][-1] < errors[2][-1] < errors[1][-1]
-    # It integrates to ‖g‖² = Σ weights (the measure's total mass) at every order.
-    grid = np.linspace(-np.pi, np.pi, 2001)[:-1]
-    nu = np.asarray(kp.spectral_measure(res, coeff, grid, epsilon=0.1, order=2))
-    assert abs(nu.sum() * (2 * np.pi / grid.shape[0]) - weight.sum()) < 1e-6
-
-
-def test_moment_measure_from_exact_and_ergodic_moments(float64):
-    _, _, _, theta, weight = _rotation_system()
-    k = np.arange(41)
-    exact = (weight[None, :] * np.cos(k[:, None] * theta[None, :])).sum(1)   # ∫ e^{ikθ} dν
-    theta0 = np.array([-2.0, 0.3, 1.7])
-    errs = []
-    for kmax in (10, 20, 40):
-        nu = np.asarray(kp.moment_spectral_measure(exact[: kmax + 1], theta0, filter="vandeven"))
-        errs.append(np.max(np.abs(nu - _density(theta0))))
-    assert errs[-1] < 1e-3 and errs[2] < errs[0]
-    # Ergodic moments of an irrational rotation θ ↦ θ + ω for g(θ) = e^{iθ} + 0.5e^{3iθ}:
-    # ⟨K^k g, g⟩ = e^{ikω} + 0.25 e^{3ikω}.
-    omega = 1.4 * np.pi
-    t = np.arange(4000) * omega
-    g = np.exp(1j * t) + 0.5 * np.exp(3j * t)
-    mom = np.asarray(kp.ergodic_moments(jnp.asarray(g), 5))
-    kk = np.arange(6)
-    # The finite-time average leaves the cross terms 0.5(e^{ikω} + e^{3ikω})·mean e^{∓2iωt},
-    # bounded by 1/((n − k)|sin ω|) (a geometric sum).
-    bound = 1.0 / ((t.shape[0] - 5) * abs(np.sin(omega)))
-    err = np.abs(mom - (np.exp(1j * kk * omega) + 0.25 * np.exp(3j * kk * omega)))
-    assert np.all(err <= bound) and err[0] < 1e-12
-
-
-def test_spectral_measure_kernel_residues_solve_their_moment_systems():
-    eps = 0.1
-    for order in (1, 2, 4):
-        delta, c, d = kp.spectral_measure_kernel(order, eps)
-        sigma = -delta.conj() / (1 + eps * delta.conj())
-        k = np.arange(order)[:, None]
-        np.testing.assert_allclose((d[None, :] * delta[None, :] ** k).sum(1), np.eye(order)[0],
-                                   atol=1e-10)
-        np.testing.assert_allclose((c[None, :] * sigma[None, :] ** k).sum(1), np.eye(order)[0],
-                                   atol=1e-10)
-    assert np.allclose(kp.spectral_measure_kernel(1, eps)[0], [1.0])   # Poisson kernel pole
+    with pytest.raises(ValueError, match=r"pseudospectrum: batch_size must be a positive int"):
+        kp.pseudospectrum(res, Z, batch_size=0)
+    with pytest.raises(TypeError, match=r"pseudospectrum: z must be an array"):
+        kp.pseudospectrum(res, "0.5")
+    with pytest.raises(ValueError, match=r"complex_grid: spacing must be a positive finite"):
+        kp.complex_grid((0, 1), (0, 1), 0.0)
+    with pytest.raises(ValueError, match=r"complex_grid: imag must be \(low, high\) with low "
+                                         r"<= high, got \(1, 0\)"):
+        kp.complex_grid((0, 1), (1, 0), 0.1)
+    with pytest.raises(TypeError, match=r"complex_grid: real must be a pair \(low, high\)"):
+        kp.complex_grid(1.0, (0, 1), 0.1)
