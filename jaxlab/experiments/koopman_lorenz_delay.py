@@ -13,6 +13,14 @@ Lorenz example).
 import dataclasses
 from typing import ClassVar
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+from matplotlib.figure import Figure
+
+from jaxlab import koopman as kp
+from jaxlab import systems
+
 from ._base import Config, Experiment, Reference, Result
 
 PAPER = ("Colbrook & Townsend (2024), Rigorous data-driven computation of spectral properties "
@@ -48,14 +56,6 @@ class KoopmanLorenzDelayConfig(Config):
 
 def run(config: KoopmanLorenzDelayConfig, *, key) -> Result:
     """Resolvent (Hankel EDMD) vs moment spectral measures of g = z on the Lorenz attractor."""
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    from jaxlab import koopman as kp
-    from jaxlab import systems
-
     with jax.enable_x64(True):
         lorenz = systems.Lorenz()
         y0 = jnp.asarray(lorenz.default_ic) + 0.01 * jax.random.normal(key, (3,), float)
