@@ -33,18 +33,36 @@ def median_distance(z: Float[Array, "n d"]) -> Float[Array, ""]:
 
 
 def _kernel_sum(d2, kernel: str, bandwidths, alpha: float):
-    """Σ_h k_h(r²) over the bandwidths h, elementwise on the squared distances `d2`."""
-    h2 = (bandwidths**2)[:, None, None]
+    """Σ_h k_h(r²) over the bandwidths h, elementwise on the (batched) squared distances
+    `d2`."""
+    h2 = (bandwidths**2)[:, None, None, None]
     if kernel == "rational_quadratic":
         return jnp.sum((1.0 + d2 / (2.0 * alpha * h2)) ** (-alpha), axis=0)
     return jnp.sum(jnp.exp(-d2 / (2.0 * h2)), axis=0)
 
 
-def _within(k, unbiased):
-    """The mean of the kernel matrix `k`, without its diagonal when `unbiased` (traced)."""
-    n = k.shape[0]
-    off_diagonal = (jnp.sum(k) - jnp.sum(jnp.diagonal(k))) / max(n * (n - 1), 1)
-    return jnp.where(unbiased, off_diagonal, jnp.mean(k))
+def _mmd_squared(x, y, kernel: str, bandwidths, alpha: float, unbiased):
+    """The V- or U-statistic of MMD² from the three kernel matrices.
+
+    For samples of one size the matrices are formed as one stacked array and the V-statistic
+    is summed element by element, k(xᵢ, xⱼ) + k(yᵢ, yⱼ) − 2 k(xᵢ, yⱼ): equal samples then give
+    exactly 0 (three separately compiled sums may round differently, by fused multiply-adds or
+    summation order)."""
+    def matrices(a, b):
+        return _kernel_sum(jax.vmap(squared_distances)(a, b), kernel, bandwidths, alpha)
+
+    n, m = x.shape[0], y.shape[0]
+    if x.shape == y.shape:
+        kxx, kyy, kxy = matrices(jnp.stack([x, y, x]), jnp.stack([x, y, y]))
+        biased = jnp.sum(kxx + kyy - 2.0 * kxy) / (n * n)
+    else:
+        kxx, kyy, kxy = (matrices(x[None], x[None])[0], matrices(y[None], y[None])[0],
+                         matrices(x[None], y[None])[0])
+        biased = jnp.mean(kxx) + jnp.mean(kyy) - 2.0 * jnp.mean(kxy)
+    u_statistic = ((jnp.sum(kxx) - jnp.trace(kxx)) / max(n * (n - 1), 1)
+                   + (jnp.sum(kyy) - jnp.trace(kyy)) / max(m * (m - 1), 1)
+                   - 2.0 * jnp.mean(kxy))
+    return jnp.where(unbiased, u_statistic, biased)
 
 
 def mmd(
@@ -125,10 +143,7 @@ def _kernel_mmd(x, y, bandwidth, unbiased, *, kernel: str, alpha: float):
         bandwidths = h * jnp.asarray(factors, x.dtype)
     else:
         bandwidths = jnp.atleast_1d(bandwidth)
-    kxx = _kernel_sum(squared_distances(x, x), kernel, bandwidths, alpha)
-    kyy = _kernel_sum(squared_distances(y, y), kernel, bandwidths, alpha)
-    kxy = _kernel_sum(squared_distances(x, y), kernel, bandwidths, alpha)
-    return _within(kxx, unbiased) + _within(kyy, unbiased) - 2.0 * jnp.mean(kxy)
+    return _mmd_squared(x, y, kernel, bandwidths, alpha, unbiased)
 
 
 @jax.jit

@@ -161,11 +161,13 @@ def sliced_wasserstein(
 def _sliced_wasserstein(x, y, wx, wy, key, order, *, num_projections: int, paired: bool):
     theta = jax.random.normal(key, (num_projections, x.shape[1]), x.dtype)
     theta = theta / jnp.linalg.norm(theta, axis=1, keepdims=True)
-    px = jnp.einsum("nd,ld->ln", x, theta, precision=jax.lax.Precision.HIGHEST)
-    py = jnp.einsum("md,ld->lm", y, theta, precision=jax.lax.Precision.HIGHEST)
     wx, wy = normalise(wx), normalise(wy)
-    if paired:
+    if paired:  # one stacked projection: equal clouds give bit-identical projections
+        px, py = jnp.einsum("snd,ld->sln", jnp.stack([x, y]), theta,
+                            precision=jax.lax.Precision.HIGHEST)
         costs = jax.vmap(lambda a, b: paired_cost(a, b, order))(px, py)
     else:
+        px = jnp.einsum("nd,ld->ln", x, theta, precision=jax.lax.Precision.HIGHEST)
+        py = jnp.einsum("md,ld->lm", y, theta, precision=jax.lax.Precision.HIGHEST)
         costs = jax.vmap(lambda a, b: quantile_cost(a, wx, b, wy, order))(px, py)
     return jnp.mean(costs) ** (1 / order)
