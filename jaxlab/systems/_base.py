@@ -6,12 +6,13 @@ from typing import ClassVar
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
-from .._core.checks import as_float_array, check_shape
+from .._core.checks import as_float_array, check_shape, concrete_values, message
 
 __all__ = ["AbstractDelay", "AbstractFlow", "AbstractMap", "AbstractSDE", "AbstractSystem",
-           "array_parameters", "check_state"]
+           "array_parameters", "check_state", "concrete_times"]
 
 
 class AbstractSystem(eqx.Module):
@@ -152,3 +153,21 @@ def array_parameters(system):
     return jax.tree_util.tree_map(
         lambda x: jnp.asarray(x) if isinstance(x, (int, float)) and not isinstance(x, bool)
         else x, system)
+
+
+def concrete_times(fn: str, ts) -> np.ndarray:
+    """`ts` as a NumPy array of real numbers, known now: a fixed-step solver's number of
+    steps depends on its values.
+
+    **Raises:** `ValueError` for a traced `ts` (under `jit`/`vmap`), `TypeError` for a
+    non-real one.
+    """
+    values = concrete_values(ts)
+    if values is None:
+        raise ValueError(message(fn, "ts", "concrete, not traced (its values fix the number of "
+                                 "steps); close over it instead of passing it through jit or "
+                                 "vmap", f"a tracer of shape {jnp.shape(ts)}"))
+    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
+        raise TypeError(message(fn, "ts", "a real array (floating or integer dtype)",
+                                f"dtype {values.dtype}"))
+    return values

@@ -24,13 +24,12 @@ from .._core.checks import (
     check_bool,
     check_choice,
     check_number,
-    concrete_values,
     message,
     shape_str,
 )
-from .._core.results import RESULTS, check_status, status_where
-from ._base import AbstractDelay, array_parameters, check_state
-from ._results import Trajectory
+from .._core.results import RESULTS, status_where
+from ._base import AbstractDelay, array_parameters, check_state, concrete_times
+from ._results import Trajectory, checked
 
 __all__ = ["integrate_delay"]
 
@@ -187,14 +186,7 @@ def integrate_delay(system: AbstractDelay, y0: Real[ArrayLike, " d"],
     fn = "integrate_delay"
     system = check_delay_system(fn, system)
     y0 = check_state(fn, system, y0)
-    values = concrete_values(ts)
-    if values is None:
-        raise ValueError(message(fn, "ts", "concrete, not traced (its last value fixes the "
-                                 "number of steps); close over it instead of passing it "
-                                 "through jit or vmap", f"a tracer of shape {jnp.shape(ts)}"))
-    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
-        raise TypeError(message(fn, "ts", "a real array (floating or integer dtype)",
-                                f"dtype {values.dtype}"))
+    values = concrete_times(fn, ts)
     times = np.asarray(values, dtype=np.float64)
     if times.ndim != 1 or times.shape[0] < 1:
         raise ValueError(message(fn, "ts", "a 1-D array of at least 1 time",
@@ -216,13 +208,13 @@ def integrate_delay(system: AbstractDelay, y0: Real[ArrayLike, " d"],
     step_of = np.clip(np.floor(ratio), 0, num_steps - 1).astype(np.int32)
     theta = np.clip(ratio - step_of, 0.0, 1.0)
     per_step = int(np.bincount(step_of).max())
-    return _integrate_delay(system, y0, jnp.asarray(times, y0.dtype), jnp.asarray(step_of),
-                            jnp.asarray(theta, y0.dtype), tableau, m, num_steps, per_step,
-                            throw)
+    out = _integrate_delay(system, y0, jnp.asarray(times, y0.dtype), jnp.asarray(step_of),
+                           jnp.asarray(theta, y0.dtype), tableau, m, num_steps, per_step)
+    return checked(fn, out, "ys", throw)
 
 
 @eqx.filter_jit
-def _integrate_delay(system, y0, ts, step_of, theta, tableau, m, num_steps, per_step, throw):
+def _integrate_delay(system, y0, ts, step_of, theta, tableau, m, num_steps, per_step):
     h = system.tau / m
     num_out = step_of.shape[0]
     lanes = jnp.arange(per_step, dtype=jnp.int32)
@@ -246,7 +238,6 @@ def _integrate_delay(system, y0, ts, step_of, theta, tableau, m, num_steps, per_
             jnp.array(True))
     (_, _, _, out, _, ok), _ = jax.lax.scan(body, init, None, length=num_steps)
     status = status_where(ok, RESULTS.nonfinite)
-    out = check_status("integrate_delay", status, out, throw)
     return Trajectory(ts=ts, ys=out, status=status, num_steps=jnp.asarray(num_steps, jnp.int32))
 
 

@@ -6,11 +6,11 @@ import jax
 import jax.numpy as jnp
 
 from .._core.checks import check_int, check_number
-from .._core.results import RESULTS, check_status, status_where
+from .._core.results import RESULTS, status_where
 from ._base import AbstractDelay, check_state
 from ._dde import check_method, initial_history, rk_step, steps_per_delay, window_of
 from ._qr import orthonormalise
-from ._results import LyapunovResult
+from ._results import LyapunovResult, checked
 
 __all__ = ["delay_spectrum"]
 
@@ -50,13 +50,14 @@ def delay_spectrum(fn: str, system: AbstractDelay, y0, *, num_exponents, num_int
     transient = check_number(fn, "transient", transient, minimum=0.0)
     steps_per_interval = max(1, round(interval / h))
     transient_steps = round(transient / h)
-    return _delay_spectrum_jit(system, y0, tableau, m, k, num_intervals, steps_per_interval,
-                               transient_steps, throw)
+    return checked(fn, _delay_spectrum_jit(system, y0, tableau, m, k, num_intervals,
+                                           steps_per_interval, transient_steps),
+                   "exponents", throw)
 
 
 @eqx.filter_jit
 def _delay_spectrum_jit(system, y0, tableau, m, k, num_intervals, steps_per_interval,
-                        transient_steps, throw):
+                        transient_steps):
     h = system.tau / m
     dtype = y0.dtype
 
@@ -101,6 +102,5 @@ def _delay_spectrum_jit(system, y0, tableau, m, k, num_intervals, steps_per_inte
     final = window[0, 0]  # y at the last grid point
     ok = ok & jnp.all(jnp.isfinite(running[-1])) & jnp.all(jnp.isfinite(history))
     status = status_where(ok, RESULTS.nonfinite)
-    exponents = check_status("lyapunov_spectrum", status, running[-1], throw)
-    return LyapunovResult(exponents=exponents, running=running, times=times,
+    return LyapunovResult(exponents=running[-1], running=running, times=times,
                           final_state=final, status=status)

@@ -19,9 +19,9 @@ from .._core.checks import (
     message,
     shape_str,
 )
-from .._core.results import RESULTS, check_status, from_diffrax
+from .._core.results import RESULTS, from_diffrax
 from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSDE, check_state
-from ._results import Trajectory
+from ._results import Trajectory, checked
 
 __all__ = ["integrate", "iterate"]
 
@@ -155,7 +155,11 @@ def integrate(system: AbstractFlow | Callable, y0: Real[ArrayLike, " d"],
         elif not isinstance(solver, diffrax.AbstractAdaptiveSolver):
             raise ValueError(message(fn, "dt0", "given for a non-adaptive solver and a plain "
                                      "vector field (it has no step-size hint)", None))
-    return _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps, throw)
+    # Tolerances and the first step as arrays: new values reuse the compiled solve.
+    rtol, atol = jnp.asarray(rtol, y0.dtype), jnp.asarray(atol, y0.dtype)
+    dt0 = None if dt0 is None else jnp.asarray(dt0, y0.dtype)
+    return checked(fn, _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps), "ys",
+                   throw)
 
 
 def check_times(fn: str, ts, dtype) -> Array:
@@ -178,15 +182,14 @@ def check_times(fn: str, ts, dtype) -> Array:
 
 
 @eqx.filter_jit
-def _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps, throw):
+def _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps):
     sol = diffrax.diffeqsolve(
         diffrax.ODETerm(field), solver, t0=ts[0], t1=ts[-1], dt0=dt0, y0=y0,
         saveat=diffrax.SaveAt(ts=ts), stepsize_controller=step_size_controller(solver, rtol, atol),
         max_steps=max_steps, throw=False,
     )
     status = finite_status(from_diffrax(sol.result), sol.ys)
-    ys = check_status("integrate", status, sol.ys, throw)
-    return Trajectory(ts=sol.ts, ys=ys, status=status, num_steps=sol.stats["num_steps"])
+    return Trajectory(ts=sol.ts, ys=sol.ys, status=status, num_steps=sol.stats["num_steps"])
 
 
 def finite_status(status: RESULTS, ys) -> RESULTS:

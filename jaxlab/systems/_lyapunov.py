@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import as_float_array, check_int, check_number, message, shape_str
-from .._core.results import RESULTS, check_status, from_diffrax, status_where
+from .._core.results import RESULTS, from_diffrax, status_where
 from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSystem, check_state
 from ._dde import check_delay_system
 from ._delay_lyapunov import delay_spectrum
@@ -20,7 +20,7 @@ from ._integrate import (
     step_size_controller,
 )
 from ._qr import orthonormalise
-from ._results import LyapunovResult
+from ._results import LyapunovResult, checked
 
 __all__ = ["kaplan_yorke_dimension", "lyapunov_spectrum"]
 
@@ -126,13 +126,16 @@ def lyapunov_spectrum(system: AbstractSystem, y0: Real[ArrayLike, " d"] | None =
         interval = check_number(fn, "interval", interval, minimum=0.0, open_minimum=True)
         transient = check_number(fn, "transient", transient, minimum=0.0)
         rtol, atol = default_tolerances(y0.dtype, rtol, atol)
+        rtol, atol = jnp.asarray(rtol, y0.dtype), jnp.asarray(atol, y0.dtype)  # not static
         solver = default_solver(y0.dtype) if solver is None else solver
-        return _flow_spectrum_jit(system, y0, q0, num_intervals, interval, transient, rtol,
-                                  atol, solver, max_steps, throw)
+        return checked(fn, _flow_spectrum_jit(system, y0, q0, num_intervals, interval,
+                                              transient, rtol, atol, solver, max_steps),
+                       "exponents", throw)
     interval = check_int(fn, "interval", 1 if interval is None else interval, minimum=1)
     transient = check_int(fn, "transient", 1000 if transient is None else transient,
                           minimum=0)
-    return _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient, throw)
+    return checked(fn, _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient),
+                   "exponents", throw)
 
 
 def _reject(fn: str, options: dict, where: str) -> None:
@@ -164,7 +167,7 @@ class _TangentField(eqx.Module):
 
 @eqx.filter_jit
 def _flow_spectrum_jit(system, y0, q0, num_intervals, interval, transient, rtol, atol, solver,
-                       max_steps, throw):
+                       max_steps):
     controller = step_size_controller(solver, rtol, atol)
     dt0 = min(system.dt, interval)
     dtype = y0.dtype
@@ -214,13 +217,12 @@ def _flow_spectrum_jit(system, y0, q0, num_intervals, interval, transient, rtol,
     collapsed = lost | jnp.logical_not(jnp.all(jnp.isfinite(exponents)))
     status = RESULTS.where((status == RESULTS.successful) & collapsed,
                            RESULTS.tangent_collapsed, status)
-    exponents = check_status("lyapunov_spectrum", status, exponents, throw)
     return LyapunovResult(exponents=exponents, running=running, times=times, final_state=y,
                           status=status)
 
 
 @eqx.filter_jit
-def _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient, throw):
+def _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient):
     def advance(y, _):
         return system.step(y), None
 
@@ -243,8 +245,7 @@ def _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient, throw)
     times = interval * jnp.arange(1, num_intervals + 1, dtype=y0.dtype)
     running = sums / times[:, None]
     status = status_where(jnp.all(jnp.isfinite(running[-1])), RESULTS.nonfinite)
-    exponents = check_status("lyapunov_spectrum", status, running[-1], throw)
-    return LyapunovResult(exponents=exponents, running=running, times=times, final_state=y,
+    return LyapunovResult(exponents=running[-1], running=running, times=times, final_state=y,
                           status=status)
 
 

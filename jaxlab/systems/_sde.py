@@ -4,7 +4,6 @@ import math
 
 import diffrax
 import equinox as eqx
-import jax.numpy as jnp
 import lineax as lx
 import numpy as np
 from jaxtyping import ArrayLike, PRNGKeyArray, Real
@@ -15,13 +14,11 @@ from .._core.checks import (
     check_instance,
     check_key,
     check_number,
-    concrete_values,
-    message,
 )
-from .._core.results import check_status, from_diffrax
-from ._base import AbstractSDE, array_parameters, check_state
+from .._core.results import from_diffrax
+from ._base import AbstractSDE, array_parameters, check_state, concrete_times
 from ._integrate import check_times, finite_status
-from ._results import Trajectory
+from ._results import Trajectory, checked
 
 __all__ = ["simulate_sde"]
 
@@ -88,11 +85,7 @@ def simulate_sde(system: AbstractSDE, y0: Real[ArrayLike, " d"], ts: Real[ArrayL
     fn = "simulate_sde"
     check_instance(fn, "system", system, AbstractSDE)
     y0 = check_state(fn, system, y0)
-    times = concrete_values(ts)
-    if times is None:
-        raise ValueError(message(fn, "ts", "concrete, not traced (its span fixes the number "
-                                 "of steps); close over it instead of passing it through "
-                                 "jit or vmap", f"a tracer of shape {jnp.shape(ts)}"))
+    times = concrete_times(fn, ts)
     ts = check_times(fn, ts, y0.dtype)
     dt = check_number(fn, "dt", dt, minimum=0.0, open_minimum=True)
     key = check_key(fn, key)
@@ -102,11 +95,12 @@ def simulate_sde(system: AbstractSDE, y0: Real[ArrayLike, " d"], ts: Real[ArrayL
     throw = check_bool(fn, "throw", throw)
     span = float(np.asarray(times, np.float64)[-1] - np.asarray(times, np.float64)[0])
     steps = max(1, math.ceil(span / dt * (1 - 1e-12)))
-    return _simulate(array_parameters(system), y0, ts, steps, key, solver, throw)
+    return checked(fn, _simulate(array_parameters(system), y0, ts, steps, key, solver), "ys",
+                   throw)
 
 
 @eqx.filter_jit
-def _simulate(system, y0, ts, steps, key, solver, throw):
+def _simulate(system, y0, ts, steps, key, solver):
     t0, t1 = ts[0], ts[-1]
     path = GridBrownianPath(t0, t1, steps, system.noise_shape, key=key, dtype=y0.dtype)
     grid = path.grid.at[0].set(t0).at[-1].set(t1)
@@ -117,5 +111,4 @@ def _simulate(system, y0, ts, steps, key, solver, throw):
                               stepsize_controller=diffrax.StepTo(ts=grid), max_steps=steps,
                               throw=False)
     status = finite_status(from_diffrax(sol.result), sol.ys)
-    ys = check_status("simulate_sde", status, sol.ys, throw)
-    return Trajectory(ts=sol.ts, ys=ys, status=status, num_steps=sol.stats["num_steps"])
+    return Trajectory(ts=sol.ts, ys=sol.ys, status=status, num_steps=sol.stats["num_steps"])

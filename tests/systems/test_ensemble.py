@@ -25,6 +25,7 @@ def test_map_ensemble_equals_members(float64):
     assert bool(jnp.all(batch.converged))
 
 
+@pytest.mark.slow  # two flow-spectrum compilations; the map and delay ensembles run by default
 def test_flow_ensemble_equals_members_float32():
     # the configuration of test_lyapunov's float32 tests: short, non-chaotic-horizon runs
     y0s = Lorenz().initial_state() + jnp.array([[0.0, 0.0, 0.0], [1.0, -1.0, 2.0]])
