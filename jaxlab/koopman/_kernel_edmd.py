@@ -98,9 +98,14 @@ def _median_distance(x) -> float:
     sub = x[: min(1000, x.shape[0])]
     if sub.shape[0] < 2:
         return 1.0
-    dist = jnp.sqrt(squared_distances(sub, sub))
-    median = float(jnp.median(dist[np.triu_indices(sub.shape[0], 1)]))
+    median = float(_median_pairwise(sub))
     return median if median > 0 else 1.0
+
+
+@eqx.filter_jit
+def _median_pairwise(points):
+    upper = np.triu_indices(points.shape[0], 1)
+    return jnp.median(jnp.sqrt(squared_distances(points, points)[upper]))
 
 
 def kernel_edmd(x: Real[ArrayLike, "m d"], y: Real[ArrayLike, "m d"],
