@@ -1,9 +1,11 @@
 """The one training loop of jaxlab: `fit`, with checkpoints, progress, callbacks, data parallelism.
 
 `fit(loss_fn, model, data, optimizer, steps=..., key=...)` trains any equinox model with an
-optax optimiser. Minibatches and loss keys depend only on `(key, step)`, so an interrupted
-run resumed from its checkpoint (`checkpoint_dir=..., resume=True`) ends bit-identical to an
-uninterrupted one. Checkpoints are single files with a SHA-256 checksum, written atomically.
+optax optimiser, calling `loss_fn(model, batch, key=key)`, and returns a `FitResult` (an
+`eqx.Module` with `model`, `opt_state`, `step`, `history` and a `status`). Minibatches and
+loss keys depend only on `(key, step)`, so an interrupted run resumed from its checkpoint
+(`checkpoint_dir=..., resume=True`) ends bit-identical to an uninterrupted one. Checkpoints
+are single files with a SHA-256 checksum, written atomically.
 """
 
 from ._checkpoint import Checkpoint as Checkpoint
