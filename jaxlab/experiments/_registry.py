@@ -126,6 +126,6 @@ def get(name: str) -> Experiment:
     module = importlib.import_module(f"jaxlab.experiments.{info.module}")
     experiment = getattr(module, "EXPERIMENT", None)
     if not isinstance(experiment, Experiment) or experiment.name != name:
-        raise TypeError(f"jaxlab.experiments.{info.module}: EXPERIMENT must be the Experiment "
-                        f"named {name!r}, got {experiment!r}")
+        raise TypeError(f"get: jaxlab.experiments.{info.module}.EXPERIMENT must be the "
+                        f"Experiment named {name!r}, got {experiment!r}")
     return experiment

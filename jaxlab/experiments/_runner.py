@@ -40,7 +40,8 @@ def to_json(value: Any) -> Any:
         return value if math.isfinite(value) else str(value)
     if hasattr(value, "tolist"):
         return to_json(value.tolist())
-    raise TypeError(f"metric of type {type(value).__name__} is not JSON-serialisable")
+    raise TypeError(f"to_json: a metric must be a number, string, bool, None, array or a "
+                    f"list/dict of them, got a {type(value).__name__}")
 
 
 def format_value(value: Any) -> str:
