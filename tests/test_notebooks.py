@@ -19,7 +19,7 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parents[1] / "notebooks").glob("*.ipy
 def test_there_is_a_notebook_per_subpackage():
     stems = " ".join(p.stem for p in NOTEBOOKS)
     for topic in ("quickstart", "train", "systems", "parallel", "kde", "distrl", "koopman",
-                  "kernels", "neural_de", "generative"):
+                  "kernels", "neural_de", "generative", "metrics"):
         assert topic in stems
 
 
