@@ -69,16 +69,34 @@ def test_integer_snapshots_are_promoted():
     np.testing.assert_allclose(np.asarray(res.eigenvalues), np.asarray(ref.eigenvalues))
 
 
-@pytest.mark.parametrize("rank", [2, 3])
-def test_dmd_eigenvalues_agree_with_pydmd(float64, rank):
-    import pydmd  # dev extra: a missing PyDMD fails the test, never skips it
+def _noisy_trajectory():
     rng = np.random.default_rng(7)
     a = np.array([[0.9, -0.3, 0.1, 0.0], [0.3, 0.9, 0.0, 0.1], [0.0, 0.1, 0.7, 0.0],
                   [0.05, 0.0, 0.0, 0.5]])
     traj = [rng.normal(size=4)]
     for _ in range(40):
         traj.append(a @ traj[-1] + 0.05 * rng.normal(size=4))
-    traj = np.array(traj)
+    return np.array(traj)
+
+
+@pytest.mark.parametrize("rank", [2, 3])
+def test_dmd_eigenvalues_equal_exact_dmd_in_numpy(float64, rank):
+    """Exact DMD (Tu et al. 2014) written out: X = UΣV* truncated to rank r, Ã = U*YVΣ⁻¹."""
+    traj = _noisy_trajectory()
+    x, y = traj[:-1].T, traj[1:].T
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    u, s, v = u[:, :rank], s[:rank], vh[:rank].conj().T
+    ref = np.linalg.eigvals(u.conj().T @ y @ v / s)
+    ours = kp.dmd(traj[:-1], traj[1:], rank=rank)
+    np.testing.assert_allclose(np.sort_complex(np.asarray(ours.eigenvalues)),
+                               np.sort_complex(ref), atol=1e-10)
+
+
+@pytest.mark.slow  # importing PyDMD costs ~2 s; the NumPy exact-DMD check above is the default
+@pytest.mark.parametrize("rank", [2, 3])
+def test_dmd_eigenvalues_agree_with_pydmd(float64, rank):
+    import pydmd  # dev extra: a missing PyDMD fails the test, never skips it
+    traj = _noisy_trajectory()
     ref = pydmd.DMD(svd_rank=rank)
     ref.fit(traj.T)
     ours = kp.dmd(traj[:-1], traj[1:], rank=rank)
