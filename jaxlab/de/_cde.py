@@ -6,7 +6,15 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Bool, Float, PRNGKeyArray, Real
 
-from .._core.checks import as_float_array, check_bool, check_choice, check_int, message, shape_str
+from .._core.checks import (
+    as_float_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_key,
+    message,
+    shape_str,
+)
 from ._fields import MLPField
 from ._ode import check_dt0, check_max_steps, check_times, ode_defaults
 from ._solution import DESolution, solution
@@ -159,7 +167,9 @@ class NeuralCDE(eqx.Module):
         for name, value in (("channels", channels), ("hidden_size", hidden_size),
                             ("out_size", out_size)):
             check_int("NeuralCDE", name, value, minimum=1)
-        k1, k2, k3 = jax.random.split(key, 3)
+        dt0 = check_dt0("NeuralCDE", dt0, none_ok=True)
+        max_steps = check_max_steps("NeuralCDE", max_steps)
+        k1, k2, k3 = jax.random.split(check_key("NeuralCDE", key), 3)
         self.initial = eqx.nn.Linear(channels, hidden_size, key=k1)
         self.field = MLPField(hidden_size, (hidden_size, channels), width=width, depth=depth,
                               activation=activation, final_activation=jnp.tanh, use_time=False,
@@ -169,8 +179,8 @@ class NeuralCDE(eqx.Module):
         self.hidden_size = hidden_size
         self.solver, self.stepsize_controller, self.adjoint = ode_defaults(
             solver, stepsize_controller, adjoint)
-        self.dt0 = check_dt0("NeuralCDE", dt0, none_ok=True)
-        self.max_steps = check_max_steps("NeuralCDE", max_steps)
+        self.dt0 = dt0
+        self.max_steps = max_steps
 
     def _check(self, path):
         if not isinstance(path, diffrax.AbstractPath):
@@ -198,13 +208,13 @@ class NeuralCDE(eqx.Module):
         wrong number of channels or `ts` is not 1-D.
         """
         self._check(path)
-        x0 = path.evaluate(path.t0)
-        z0 = self.initial(x0)
         if ts is None:
             saveat = diffrax.SaveAt(t1=True)
         else:
             ts = as_float_array("NeuralCDE", "ts", ts, ndim=1)
             saveat = diffrax.SaveAt(ts=ts)
+        x0 = path.evaluate(path.t0)
+        z0 = self.initial(x0)
         term = diffrax.ControlTerm(self.field, path).to_ode()
         controller = self.stepsize_controller
         if isinstance(controller, diffrax.AbstractAdaptiveStepSizeController):

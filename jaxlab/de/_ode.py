@@ -91,6 +91,8 @@ class NeuralODE(eqx.Module):
                  adjoint: diffrax.AbstractAdjoint | None = None, dt0: float | None = None,
                  max_steps: int = 4096, key: PRNGKeyArray | None = None):
         size = check_int("NeuralODE", "size", size, minimum=1)
+        dt0 = check_dt0("NeuralODE", dt0, none_ok=True)
+        max_steps = check_max_steps("NeuralODE", max_steps)
         if field is None:
             key = check_key_for_fields("NeuralODE", key, "field=")
             field = MLPField(size, (size,), width=width, depth=depth, key=key)
@@ -98,8 +100,8 @@ class NeuralODE(eqx.Module):
         self.size = size
         self.solver, self.stepsize_controller, self.adjoint = ode_defaults(
             solver, stepsize_controller, adjoint)
-        self.dt0 = check_dt0("NeuralODE", dt0, none_ok=True)
-        self.max_steps = check_max_steps("NeuralODE", max_steps)
+        self.dt0 = dt0
+        self.max_steps = max_steps
 
     def solve(self, ts: Real[ArrayLike, " T"], y0: Real[ArrayLike, " size"], *,
               throw: bool = True) -> DESolution:

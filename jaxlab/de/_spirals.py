@@ -1,6 +1,8 @@
 """Clockwise and anticlockwise spirals at irregular times with missing values: the toy
 classification data of neural CDEs."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
@@ -42,6 +44,11 @@ def spirals(n: int, length: int, *, drop: float = 0.3, noise: float = 0.01,
                         open_maximum=True)
     noise = check_number("spirals", "noise", noise, minimum=0.0)
     key = check_key("spirals", key)
+    return _spirals(n, length, drop, noise, key)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _spirals(n, length, drop, noise, key):
     k_t, k_phase, k_noise, k_drop = jax.random.split(key, 4)
     gaps = jax.random.uniform(k_t, (n, length - 1), minval=0.2, maxval=1.8)
     ends = jnp.cumsum(gaps, axis=1)
