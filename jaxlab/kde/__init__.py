@@ -3,7 +3,11 @@
 `gaussian_kde` (scipy-compatible, every bandwidth selector) and the general `KDE` (six
 kernels, scalar / diagonal / full bandwidths, weights) evaluate log ρ̂ with a memory-bounded
 blocked log-sum-exp, so they stay finite where scipy's densities underflow and scale to
-millions of points; they are differentiable in data, queries and bandwidth.
+millions of points; they are differentiable in data, queries and bandwidth. `fft_kde` bins
+onto a grid for 10⁶–10⁸ points; `find_modes` counts the modes of a 1-D estimate. The
+high-dimensional regimes of Gaussian KDE (condensed, heavy-tailed, CLT) have their
+thresholds (`gaussian_thresholds`), asymptotics, exact finite-n moments, diagnostics
+(`kernel_sum_diagnostics`) and a data-free measurement (`sampled_kernel_sums`).
 
 **References:** Biroli & Mézard, *Kernel Density Estimators in Large Dimensions* (2024).
 """

@@ -164,7 +164,8 @@ class KDE(eqx.Module):
 
     def _queries(self, raw, fn):
         x = as_float_array(fn, "x", raw)
-        if jnp.issubdtype(jnp.asarray(raw).dtype, jnp.integer):
+        raw_dtype = raw.dtype if hasattr(raw, "dtype") else np.asarray(raw).dtype
+        if jnp.issubdtype(raw_dtype, jnp.integer):
             x = x.astype(self.data.dtype)  # integer queries do not widen the data's dtype
         d = self.dimension
         single = x.ndim == 0 or (x.ndim == 1 and d > 1)

@@ -58,8 +58,13 @@ class ModeProminences(eqx.Module):
         """
         prominence = check_number("ModeProminences.is_mode", "prominence", prominence,
                                   minimum=0.0, maximum=1.0)
-        threshold = prominence * jnp.max(self.density, axis=-1, keepdims=True)
-        return (self.prominence > 0) & (self.prominence >= threshold)
+        return _is_mode(self.density, self.prominence, prominence)
+
+
+def _is_mode(density, prominences, threshold):
+    """Local maxima whose prominence is positive and ≥ threshold × max(density)."""
+    threshold = threshold * jnp.max(density, axis=-1, keepdims=True)
+    return (prominences > 0) & (prominences >= threshold)
 
 
 def _local_maxima(x: Array) -> Array:
@@ -130,7 +135,11 @@ def _mode_inputs(fn, samples, bandwidth, grid_size):
     check_positive_values(fn, "bandwidth", h)
     grid_size = check_int(fn, "grid_size", grid_size, minimum=3)
     dtype = common_float_dtype(x, h)
-    return x.astype(dtype), h.astype(dtype), grid_size
+    return _cast(x, dtype), _cast(h, dtype), grid_size
+
+
+def _cast(x, dtype):
+    return x if x.dtype == dtype else x.astype(dtype)
 
 
 def _mode_prominences(x, h, grid_size):
@@ -141,6 +150,7 @@ def _mode_prominences(x, h, grid_size):
 
 
 _jit_mode_prominences = jax.jit(_mode_prominences, static_argnums=2)
+
 
 
 def find_modes(samples: Real[ArrayLike, " n"], *, bandwidth: float | Real[ArrayLike, ""],
@@ -180,5 +190,8 @@ def find_modes(samples: Real[ArrayLike, " n"], *, bandwidth: float | Real[ArrayL
     prominence = check_number(fn, "prominence", prominence, minimum=0.0, maximum=1.0)
     x, h, grid_size = _mode_inputs(fn, samples, bandwidth, grid_size)
     result = _jit_mode_prominences(x, h, grid_size)
-    mask = np.asarray(result.is_mode(prominence))
-    return result.grid[np.flatnonzero(mask)]
+    # `is_mode` on the host (the same arithmetic in the same dtype): no compilation per call
+    grid, density, prominences = (np.asarray(a) for a in
+                                  (result.grid, result.density, result.prominence))
+    threshold = density.dtype.type(prominence) * density.max()
+    return jnp.asarray(grid[(prominences > 0) & (prominences >= threshold)])

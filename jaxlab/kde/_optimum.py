@@ -1,6 +1,7 @@
 """The minimum of a sampled curve, refined by the parabola through the three lowest grid
 points (the interpolated optimum of a cross-entropy or risk curve over bandwidths)."""
 
+import functools
 import typing
 
 import equinox as eqx
@@ -67,11 +68,12 @@ def parabolic_minimum(x: Real[ArrayLike, " k"], y: Real[ArrayLike, " k"]
                                  f"x[{k}] = {float(values[k])!r} and x[{k + 1}] = "
                                  f"{float(values[k + 1])!r}"))
     dtype = jnp.result_type(x, y)
-    return _parabolic_minimum(x.astype(dtype), y.astype(dtype))
+    return _parabolic_minimum(x, y, dtype)
 
 
-@jax.jit
-def _parabolic_minimum(x, y):
+@functools.partial(jax.jit, static_argnums=2)
+def _parabolic_minimum(x, y, dtype):
+    x, y = x.astype(dtype), y.astype(dtype)
     size = x.shape[0]
     i = jnp.argmin(jnp.where(jnp.isnan(y), jnp.inf, y))
     at_edge = (i == 0) | (i == size - 1)

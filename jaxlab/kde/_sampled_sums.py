@@ -69,12 +69,7 @@ class SampledKernelSums(eqx.Module):
         **Returns:** `(estimate, standard_error)`, each `(H,)`; the standard error is
         std(ln W)/(d √m) (needs m ≥ 2).
         """
-        h2 = self.bandwidths**2
-        exact = 0.5 * jnp.log(2 * jnp.pi * (1 + h2)) + 0.5 / (1 + h2)
-        m, d = self.log_ratio.shape[-1], self.dimension
-        estimate = exact - jnp.mean(self.log_ratio, axis=-1) / d
-        error = jnp.std(self.log_ratio, axis=-1, ddof=1) / (d * math.sqrt(m))
-        return estimate, error
+        return _cross_entropy(self.bandwidths, self.log_ratio, self.dimension)
 
     def optimal_bandwidth(self, *, key: PRNGKeyArray, num_resamples: int = 200
                           ) -> CrossEntropyOptimum:
@@ -97,6 +92,16 @@ class SampledKernelSums(eqx.Module):
             raise ValueError(message(fn, "bandwidths", "at least 3 (a minimum to bracket)",
                                      self.bandwidths.shape[-1]))
         return _optimal_bandwidth(self, key, num_resamples)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _cross_entropy(bandwidths, log_ratio, d):
+    h2 = bandwidths**2
+    exact = 0.5 * jnp.log(2 * jnp.pi * (1 + h2)) + 0.5 / (1 + h2)
+    m = log_ratio.shape[-1]
+    estimate = exact - jnp.mean(log_ratio, axis=-1) / d
+    error = jnp.std(log_ratio, axis=-1, ddof=1) / (d * math.sqrt(m))
+    return estimate, error
 
 
 @functools.partial(jax.jit, static_argnums=2)
@@ -162,12 +167,12 @@ def sampled_kernel_sums(x: Real[ArrayLike, "m d"], bandwidths: Real[ArrayLike, "
     m = x.shape[0]
     block = check_int(fn, "query_block", query_block, minimum=1, none_ok=True)
     block = m if block is None else min(block, m)
-    dtype = jnp.result_type(x, hs)
-    return _sampled_kernel_sums(x.astype(dtype), hs.astype(dtype), key, n=n, block=block)
+    return _sampled_kernel_sums(x, hs, key, n=n, block=block, dtype=jnp.result_type(x, hs))
 
 
-@functools.partial(jax.jit, static_argnames=("n", "block"))
-def _sampled_kernel_sums(x, bandwidths, key, *, n, block):
+@functools.partial(jax.jit, static_argnames=("n", "block", "dtype"))
+def _sampled_kernel_sums(x, bandwidths, key, *, n, block, dtype):
+    x, bandwidths = x.astype(dtype), bandwidths.astype(dtype)
     m, d = x.shape
     num_blocks = -(-m // block)
     # padding rows repeat the last query (and its key); their results are dropped
