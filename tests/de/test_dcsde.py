@@ -201,16 +201,21 @@ def test_helpers_promote_integers_and_follow_the_dtype(float64):
     # (promoted) and float32 input (kept float32), under jit and vmap
     ts = np.tile(np.arange(4), (3, 1))
     xs = np.arange(24).reshape(3, 4, 2) % 5
-    timed = jax.jit(de.with_time)(ts, xs)
+
+    @jax.jit
+    def helpers(ts, xs):
+        timed = de.with_time(ts, xs)
+        single = jax.vmap(lambda p: de.with_basepoint(p[None])[0])(timed)
+        return timed, de.with_basepoint(timed), single, de.neighbour_correlation(xs, xs[::-1])
+
+    timed, based, single, corr = helpers(ts, xs)
     np.testing.assert_array_equal(timed, np.concatenate([ts[..., None], xs], -1))
     assert timed.dtype == jnp.float64
-    based = de.with_basepoint(timed)
     np.testing.assert_array_equal(based[:, 0], np.zeros((3, 3)))
     np.testing.assert_array_equal(based[:, 1:], timed)
-    single = jax.vmap(lambda p: de.with_basepoint(p[None])[0])(timed)
     np.testing.assert_array_equal(single, based)
-    assert de.with_time(ts.astype(np.float32), xs.astype(np.float32)).dtype == jnp.float32
-    corr = jax.jit(de.neighbour_correlation)(xs, xs[::-1])
+    assert jax.eval_shape(de.with_time, ts.astype(np.float32),
+                          xs.astype(np.float32)).dtype == jnp.float32
     for t in range(4):
         for c in range(2):
             r = np.corrcoef(xs[:, t, c], xs[::-1, t, c])[0, 1]

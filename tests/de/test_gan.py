@@ -83,11 +83,11 @@ def test_gan_bad_input(user_errors):
         de.SDEGenerator(1, 2.5, key=jax.random.key(0))
     with pytest.raises(TypeError, match="SDEGAN: key must be a PRNG key"):
         de.SDEGAN(1, key=0)
-    model = de.SDEGAN(1, hidden_size=2, critic_hidden_size=2, width=2, key=jax.random.key(0))
+    # the batch and key are checked before the model is used (no model needed here)
     with pytest.raises(ValueError, match=r"sde_gan_losses: batch must be \(ts, xs\) of shapes "
                                          r"\(B, T\) and \(B, T, c\), got shapes \(2, 5\) and "
                                          r"\(2, 4, 1\)"):
-        de.sde_gan_losses(model, (jnp.zeros((2, 5)), jnp.zeros((2, 4, 1))),
+        de.sde_gan_losses(None, (jnp.zeros((2, 5)), jnp.zeros((2, 4, 1))),
                           key=jax.random.key(1))
     with pytest.raises(TypeError, match="sde_gan_losses: key must be a PRNG key"):
-        de.sde_gan_losses(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 1))), key=None)
+        de.sde_gan_losses(None, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 1))), key=None)

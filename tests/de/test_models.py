@@ -350,13 +350,12 @@ def test_bad_input_names_the_argument(user_errors):
                                          r"ReversibleHeun\(\)"):
         de.NeuralSDE(2, solver=diffrax.ReversibleHeun(), adjoint=diffrax.BacksolveAdjoint(),
                      key=jax.random.key(0))
-    assert isinstance(de.NeuralSDE(2, adjoint=diffrax.BacksolveAdjoint(),
-                                   key=jax.random.key(0)).solver, diffrax.Heun)
+    sde = de.NeuralSDE(2, adjoint=diffrax.BacksolveAdjoint(), key=jax.random.key(0))
+    assert isinstance(sde.solver, diffrax.Heun)
     with pytest.raises(ValueError, match=r"interpretation must be 'stratonovich' with "
                                          r"BacksolveAdjoint.*got 'ito'"):
         de.NeuralSDE(2, interpretation="ito", adjoint=diffrax.BacksolveAdjoint(),
                      key=jax.random.key(0))
-    sde = de.NeuralSDE(2, key=jax.random.key(0))
     with pytest.raises(TypeError, match=r"NeuralSDE: key must be a PRNG key.*got 0"):
         sde.solve(ts, jnp.zeros(2), key=0)
     with pytest.raises(TypeError, match=r"NeuralODE: key must be a PRNG key .* or pass field=, "

@@ -93,18 +93,16 @@ def test_signature_mmd_against_explicit_kernel_sums(float64):
 
 
 def test_integer_paths_are_promoted(float64):
-    # an integer path is the float path of the same values; the signature of the sum of
-    # increments is the tensor exponential (level 1 = total increment, level 2 = its outer
-    # product / 2 for a straight line); jit and vmap over paths
-    points = np.array([[0, 0], [1, 2], [3, 3]])
-    got = jax.jit(lambda p: de.signature(p, 2))(points)
-    assert got.dtype == jnp.float64
-    np.testing.assert_array_equal(got, de.signature(points.astype(float), 2))
-    line = np.outer(np.arange(3), [2, 1])
-    batch = jax.vmap(lambda p: de.signature(p, 2))(jnp.stack([line, 2 * line]))
-    for k, delta in enumerate((np.array([4.0, 2.0]), np.array([8.0, 4.0]))):
-        np.testing.assert_allclose(batch[k], np.concatenate([delta, np.outer(delta, delta).ravel()
-                                                             / 2]), rtol=1e-12)
+    # integer paths (promoted) under jit and vmap, against the brute-force iterated integrals
+    # of the same points as floats
+    rng = np.random.default_rng(3)
+    paths = rng.integers(-3, 4, size=(3, 4, 2))
+    got = jax.jit(jax.vmap(lambda p: de.signature(p, 2, flatten=False)))(paths)
+    assert got[0].dtype == got[1].dtype == jnp.float64
+    for k in (1, 2):
+        for i in range(3):
+            np.testing.assert_allclose(got[k - 1][i], _brute_force_level(paths[i] * 1.0, k),
+                                       rtol=1e-12, atol=1e-12)
     assert de.signature_size(2, 2) == 6
 
 

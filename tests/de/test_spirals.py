@@ -1,4 +1,5 @@
-"""The spirals data generator: the law of its times, values, labels and missing entries."""
+"""The spirals data generator: the law of its times, values, labels, missing entries and noise,
+under jit and vmap."""
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +9,7 @@ import pytest
 from jaxlab import de
 
 
-def test_spirals_times_values_labels_and_missing_entries(float64):
+def test_spirals_times_values_labels_missing_entries_and_noise(float64):
     n, length = 400, 30
     ts, xs, labels = de.spirals(n, length, drop=0.3, noise=0.0, key=jax.random.key(0))
     assert ts.shape == (n, length) and xs.shape == (n, length, 2) and labels.shape == (n,)
@@ -28,8 +29,7 @@ def test_spirals_times_values_labels_and_missing_entries(float64):
     assert abs(np.mean(missing[..., 0] & missing[..., 1]) - 0.09) < 5 * np.sqrt(
         0.09 * 0.91 / missing[..., 0].size)
     # noise-free values: radius 1/(1 + t/2), angle advancing by ±Δt (clockwise = −)
-    full = de.spirals(n, length, drop=0.0, noise=0.0, key=jax.random.key(0))[1]
-    full = np.asarray(full)
+    full = np.asarray(de.spirals(n, length, drop=0.0, noise=0.0, key=jax.random.key(0))[1])
     np.testing.assert_allclose(np.where(missing, full, xs), full, rtol=0, atol=0)
     np.testing.assert_allclose(np.hypot(full[..., 0], full[..., 1]) * (1 + ts / 2), 1.0,
                                rtol=1e-12)
@@ -37,21 +37,17 @@ def test_spirals_times_values_labels_and_missing_entries(float64):
     sign = np.where(labels > 0, 1.0, -1.0)[:, None]
     # x = (±cos(φ + t), sin(φ + t)): angle = φ + t anticlockwise, π − (φ + t) clockwise
     np.testing.assert_allclose(np.diff(angle, axis=1), sign * np.diff(ts, axis=1), atol=1e-9)
-
-
-def test_spirals_noise_key_jit_and_vmap():
-    # vmap over keys (inside jit): the same key gives the same series as a direct call, other
-    # keys other series; the noise has the sd asked for
-    keys = jax.random.split(jax.random.key(1), 3)
-    noisy, clean = jax.jit(jax.vmap(lambda k: (de.spirals(64, 8, drop=0.0, noise=0.1, key=k)[1],
-                                               de.spirals(64, 8, drop=0.0, noise=0.0,
-                                                          key=k)[1])))(keys)
-    assert noisy.shape == (3, 64, 8, 2) and noisy.dtype == jnp.float32
-    direct = de.spirals(64, 8, drop=0.0, noise=0.1, key=keys[0])[1]
-    np.testing.assert_allclose(noisy[0], direct, rtol=1e-6, atol=1e-6)  # float32 rounding
-    assert not np.allclose(noisy[0], noisy[1])
-    residual = np.asarray(noisy - clean)
+    # the noise has the sd asked for (the same compiled program: drop and noise are traced)
+    noisy = np.asarray(de.spirals(n, length, drop=0.0, noise=0.1, key=jax.random.key(0))[1])
+    residual = noisy - full
     assert abs(residual.std() - 0.1) < 5 * 0.1 / np.sqrt(2 * residual.size)
+    # vmap over keys: the same key gives the same series as a direct call, others differ
+    keys = jax.random.split(jax.random.key(0), 2)
+    batch = jax.vmap(lambda k: de.spirals(n, length, drop=0.0, noise=0.1, key=k)[1])(keys)
+    assert batch.shape == (2, n, length, 2)
+    np.testing.assert_allclose(batch[0], de.spirals(n, length, drop=0.0, noise=0.1,
+                                                    key=keys[0])[1], rtol=1e-12, atol=1e-12)
+    assert not np.allclose(batch[0], batch[1])
 
 
 def test_spirals_bad_input(user_errors):
