@@ -19,7 +19,6 @@ _SUBPACKAGES = ("de", "distrl", "experiments", "generative", "kde", "kernels", "
 __all__ = ["RESULTS", "__version__", *_SUBPACKAGES]
 
 if TYPE_CHECKING:
-    from ._core.results import RESULTS as RESULTS
     from . import de as de
     from . import distrl as distrl
     from . import experiments as experiments
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from . import parallel as parallel
     from . import systems as systems
     from . import train as train
+    from ._core.results import RESULTS as RESULTS
 
 
 def _version() -> str:

@@ -27,6 +27,7 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
+    "as_float_arrays",
     "as_inexact_array",
     "check_bool",
     "check_callable",
@@ -133,8 +134,8 @@ def _int_want(minimum, maximum, none_ok) -> str:
     return want + (" or None" if none_ok else "")
 
 
-def check_number(fn: str, name: str, value, *, minimum: float | None = None,
-                 maximum: float | None = None, open_minimum: bool = False,
+def check_number(fn: str, name: str, value, *, minimum: float | int | None = None,
+                 maximum: float | int | None = None, open_minimum: bool = False,
                  open_maximum: bool = False, finite: bool = True,
                  none_ok: bool = False) -> float | None:
     """`value` as a Python float in the interval given (bounds closed unless `open_*`).
@@ -290,6 +291,26 @@ def as_float_array(fn: str, name: str, x, *, ndim: int | Sequence[int] | None = 
     return array
 
 
+def as_float_arrays(fn: str, **arrays) -> dict:
+    """The arrays given (None entries kept as None) as real floating JAX arrays, by the
+    library's integer rule: floating arrays keep their dtype; integer arrays take the
+    floating dtype of the floating ones (`common_float_dtype`, so an integer argument never
+    widens the result: JAX's own int-with-float promotion), or the default floating dtype
+    when none is floating.
+
+    **Raises:** `TypeError` naming the argument for a boolean, complex or non-numeric array.
+    """
+    checked = {name: None if x is None else as_float_array(fn, name, x)
+               for name, x in arrays.items()}
+    integer = [name for name, x in arrays.items()
+               if x is not None and jnp.issubdtype(jnp.result_type(x), jnp.integer)]
+    if integer:
+        dtype = common_float_dtype(*[x for name, x in checked.items() if name not in integer])
+        for name in integer:
+            checked[name] = checked[name].astype(dtype)
+    return checked
+
+
 def as_inexact_array(fn: str, name: str, x, *, ndim: int | Sequence[int] | None = None,
                      shape: Sequence[int | None] | None = None):
     """`as_float_array` that also accepts complex arrays (kept complex)."""
@@ -364,7 +385,7 @@ def check_finite_values(fn: str, name: str, x) -> None:
     if np.any(bad):
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(message(fn, name, "finite",
-                                 f"{values[where]!r} at index {where}"
+                                 f"{values[where].item()!r} at index {where}"
                                  + (f" and {int(bad.sum()) - 1} more" if bad.sum() > 1
                                     else "")))
 
@@ -379,4 +400,4 @@ def check_positive_values(fn: str, name: str, x, *, allow_zero: bool = False) ->
     if not np.all(good):
         where = tuple(int(i) for i in np.argwhere(~good)[0])
         want = "non-negative and finite" if allow_zero else "positive and finite"
-        raise ValueError(message(fn, name, want, f"{values[where]!r} at index {where}"))
+        raise ValueError(message(fn, name, want, f"{values[where].item()!r} at index {where}"))

@@ -15,9 +15,8 @@ import numpy as np
 from jax import lax
 from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
-from .._core.checks import check_number, shape_str
+from .._core.checks import as_float_arrays, check_number, shape_str
 from ._attention_pallas import attention_pallas, vmem_bytes
-from ._checks import as_float_arrays
 from ._dispatch import cpu_attention_impl, resolve_impl
 
 IMPLS = ("reference", "xla", "flash", "pallas")

@@ -1,29 +1,8 @@
-"""Input rules shared by the kernels (and the layers on them): integer promotion to the data's
-floating dtype, and the grouped `B`, `C` shapes of the scan kernels."""
+"""The grouped `B`, `C` shapes of the scan kernels (selective_scan and ssd_scan)."""
 
 import jax.numpy as jnp
 
-from .._core.checks import as_float_array, common_float_dtype, shape_str
-
-
-def as_float_arrays(fn: str, **arrays) -> dict:
-    """The arrays given (None entries kept as None) as real floating JAX arrays, by the
-    library's integer rule: floating arrays keep their dtype; integer arrays take the
-    floating dtype of the floating ones (`common_float_dtype`, so an integer argument never
-    widens the result: JAX's own int-with-float promotion), or the default floating dtype
-    when none is floating.
-
-    **Raises:** `TypeError` naming the argument for a boolean, complex or non-numeric array.
-    """
-    checked = {name: None if x is None else as_float_array(fn, name, x)
-               for name, x in arrays.items()}
-    integer = [name for name, x in arrays.items()
-               if x is not None and jnp.issubdtype(jnp.result_type(x), jnp.integer)]
-    if integer:
-        dtype = common_float_dtype(*[x for name, x in checked.items() if name not in integer])
-        for name in integer:
-            checked[name] = checked[name].astype(dtype)
-    return checked
+from .._core.checks import shape_str
 
 
 def check_grouped_bc(name, B, C, batch, length, n, channels, channel_name) -> int:

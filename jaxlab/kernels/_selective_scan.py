@@ -14,8 +14,8 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import shape_str
-from ._checks import as_float_arrays, check_grouped_bc
+from .._core.checks import as_float_arrays, shape_str
+from ._checks import check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan_pallas import selective_scan_pallas, vmem_bytes
 

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import shape_str
-from ._checks import as_float_arrays, check_grouped_bc
+from .._core.checks import as_float_arrays, shape_str
+from ._checks import check_grouped_bc
 from ._dispatch import resolve_impl
 from ._selective_scan import _from_chunks, _pad_time, _to_chunks
 from ._ssd_pallas import ssd_pallas, vmem_bytes

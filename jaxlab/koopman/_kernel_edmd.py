@@ -17,7 +17,6 @@ from .._core.distances import squared_distances
 from ._dictionaries import (
     AbstractDictionary,
     check_lengthscale,
-    distances_to,
     kmeans_centres,
     radial,
 )
@@ -73,7 +72,7 @@ class KernelFeatures(AbstractDictionary):
         ls = self.lengthscale.astype(x.dtype)
         if self.kernel == "polynomial":
             return (self.offset + z @ x / ls**2) ** self.degree
-        r2 = distances_to(x, z)
+        r2 = squared_distances(x, z, by_differences=True)  # exact r near a centre
         # exp(−r²/(2ℓ²)): the radial Gaussian exp(−s/ℓ²) at s = r²/2 (exact halving)
         return radial(r2 / 2 if self.kernel == "gaussian" else r2, ls, self.kernel)
 

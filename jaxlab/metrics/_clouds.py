@@ -13,6 +13,7 @@ from .._core.checks import (
     message,
     shape_str,
 )
+from .._core.distances import squared_distances
 
 
 def as_samples(fn: str, name: str, x, *, ndim=(1, 2)) -> Array:
@@ -73,7 +74,7 @@ def pairwise_cost(x: Float[Array, "n d"], y: Float[Array, "m d"], order: float
     """|xᵢ − yⱼ|^order (Euclidean norm), shape `(n, m)`, from coordinate differences: exactly
     0 for equal points (the |x|² + |y|² − 2x·y expansion leaves rounding there, which a
     square root would blow up to ~1e-8), with gradient 0 there."""
-    d2 = jnp.sum((x[:, None, :] - y[None, :, :]) ** 2, axis=-1)
+    d2 = squared_distances(x, y, by_differences=True)
     if order == 2.0:
         return d2
     positive = d2 > 0

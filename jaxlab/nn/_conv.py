@@ -3,8 +3,7 @@
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Real
 
-from .._core.checks import shape_str
-from ..kernels._checks import as_float_arrays
+from .._core.checks import as_float_arrays, shape_str
 
 
 def causal_depthwise_conv(
