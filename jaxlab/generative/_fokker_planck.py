@@ -97,6 +97,8 @@ def fokker_planck_residual(log_density: Callable, t: Real[ArrayLike, ""],
     x = as_float_array(fn, "x", x)
     check_ndim(fn, "x", x, 1, want="one point of shape (d,) (vmap over points)")
     probes = check_int(fn, "probes", probes, minimum=0)
+    if probes > 0:
+        key = check_key(fn, key)
     t = jnp.asarray(t, dtype=x.dtype)
     u_t = jax.grad(log_density, argnums=0)(t, x)
     grad_u = jax.grad(log_density, argnums=1)
@@ -106,7 +108,6 @@ def fokker_planck_residual(log_density: Callable, t: Real[ArrayLike, ""],
         lap = jnp.trace(jax.jacfwd(lambda y: grad_u(t, y))(x))
         div_f = jnp.trace(jax.jacfwd(lambda y: drift(t, y))(x))
     else:
-        key = check_key(fn, key)
         vs = jax.random.rademacher(key, (probes, x.shape[0]), dtype=x.dtype)
         lap = jnp.mean(jax.vmap(
             lambda v: jnp.vdot(v, jax.jvp(lambda y: grad_u(t, y), (x,), (v,))[1]))(vs))

@@ -51,15 +51,20 @@ def _split_batch(owner, batch):
     return x0.astype(dtype), x1.astype(dtype), labels
 
 
-def _drop_labels(owner, labels, key, drop_prob, null_label):
-    """Classifier-free guidance training: each label replaced by `null_label` with
-    probability `drop_prob`."""
-    drop_prob = check_number(owner, "label_drop", drop_prob, minimum=0.0, maximum=1.0)
-    if labels is None or drop_prob == 0:
-        return labels
-    if null_label is None:
+def _check_label_drop(owner, label_drop, null_label, labels) -> float:
+    """`label_drop` as a probability; a `null_label` is needed to drop labels."""
+    label_drop = check_number(owner, "label_drop", label_drop, minimum=0.0, maximum=1.0)
+    if labels is not None and label_drop > 0 and null_label is None:
         raise ValueError(message(owner, "null_label", "the label meaning 'unconditional' "
                                  "when label_drop > 0", None))
+    return label_drop
+
+
+def _drop_labels(labels, key, drop_prob, null_label):
+    """Classifier-free guidance training: each label replaced by `null_label` with
+    probability `drop_prob`."""
+    if labels is None or drop_prob == 0:
+        return labels
     drop = jax.random.bernoulli(key, drop_prob, labels.shape[:1])
     return jnp.where(drop.reshape((-1,) + (1,) * (labels.ndim - 1)), null_label, labels)
 
@@ -70,10 +75,10 @@ def _apply(model, ts, xs, labels):
     return out.astype(xs.dtype)
 
 
-def _times(owner, key, n, t_min, t_max, dtype):
+def _time_window(owner, t_min, t_max) -> tuple[float, float]:
     t_max = check_number(owner, "t_max", t_max, minimum=0.0, maximum=1.0, open_minimum=True)
     t_min = check_number(owner, "t_min", t_min, minimum=0.0, maximum=t_max, open_maximum=True)
-    return jax.random.uniform(key, (n,), dtype=dtype, minval=t_min, maxval=t_max)
+    return t_min, t_max
 
 
 def interpolant_loss(model: Callable, batch, *, key: PRNGKeyArray, interpolant: Interpolant,
@@ -108,14 +113,16 @@ def interpolant_loss(model: Callable, batch, *, key: PRNGKeyArray, interpolant: 
     check_instance(fn, "interpolant", interpolant, Interpolant, "an Interpolant")
     antithetic = check_bool(fn, "antithetic", antithetic)
     key = check_key(fn, key)
+    t_min, t_max = _time_window(fn, t_min, t_max)
     x0, x1, labels = _split_batch(fn, batch)
     if x0.shape != x1.shape:
         raise ValueError(message(fn, "batch", "paired rows (x0 and x1 of the same shape)",
                                  f"shapes {shape_str(x0)} and {shape_str(x1)}"))
+    label_drop = _check_label_drop(fn, label_drop, null_label, labels)
     kt, kz, kl = jax.random.split(key, 3)
-    ts = _times(fn, kt, x0.shape[0], t_min, t_max, x0.dtype)
+    ts = jax.random.uniform(kt, (x0.shape[0],), dtype=x0.dtype, minval=t_min, maxval=t_max)
     z = jax.random.normal(kz, x0.shape, dtype=x0.dtype)
-    labels = _drop_labels(fn, labels, kl, label_drop, null_label)
+    labels = _drop_labels(labels, kl, label_drop, null_label)
     c = jax.vmap(interpolant.coefficients)(ts)
     gamma = jnp.sqrt(c.gamma2)[:, None]
     mean = c.alpha[:, None] * x0 + c.beta[:, None] * x1
@@ -169,6 +176,7 @@ def cfm_loss(model: Callable, batch, *, key: PRNGKeyArray, coupling: str = "inde
     x0, x1, labels = _split_batch(fn, batch)
     if coupling == "schrodinger" and not sigma > 0:
         raise ValueError(message(fn, "sigma", "> 0 with coupling='schrodinger'", sigma))
+    label_drop = _check_label_drop(fn, label_drop, null_label, labels)
     kc, kt, kz, kl = jax.random.split(key, 4)
     if coupling == "schrodinger":
         i0, i1 = couple(x0, x1, key=kc, method="sinkhorn", epsilon=2 * sigma**2)
@@ -176,7 +184,7 @@ def cfm_loss(model: Callable, batch, *, key: PRNGKeyArray, coupling: str = "inde
         i0, i1 = couple(x0, x1, key=kc, method=coupling, epsilon=epsilon)
     x0, x1 = x0[i0], x1[i1]
     labels = None if labels is None else labels[i1]
-    labels = _drop_labels(fn, labels, kl, label_drop, null_label)
+    labels = _drop_labels(labels, kl, label_drop, null_label)
     n = x0.shape[0]
     ts = jax.random.uniform(kt, (n,), dtype=x0.dtype)
     if coupling == "schrodinger":
@@ -226,6 +234,7 @@ def denoising_loss(model: Callable, batch, *, key: PRNGKeyArray, diffusion: Diff
     else:
         x0, labels = as_float_array(fn, "batch", batch), None
     check_ndim(fn, "the data", x0, 2, want="of shape (B, d)")
+    label_drop = _check_label_drop(fn, label_drop, null_label, labels)
     kt, kz, kl = jax.random.split(key, 3)
     if times is None:
         ts = jax.random.uniform(kt, (x0.shape[0],), dtype=x0.dtype, minval=diffusion.t_min,
@@ -236,7 +245,7 @@ def denoising_loss(model: Callable, batch, *, key: PRNGKeyArray, diffusion: Diff
             raise ValueError(message(fn, f"times(key, {x0.shape[0]})",
                                      f"of shape ({x0.shape[0]},)", f"shape {shape_str(ts)}"))
     eps = jax.random.normal(kz, x0.shape, dtype=x0.dtype)
-    labels = _drop_labels(fn, labels, kl, label_drop, null_label)
+    labels = _drop_labels(labels, kl, label_drop, null_label)
     c = jax.vmap(diffusion.coefficients)(ts)
     sigma = jnp.sqrt(c.gamma2)[:, None]
     xt = c.beta[:, None] * x0 + sigma * eps

@@ -58,12 +58,14 @@ def test_mixture_dtypes_and_integer_promotion(float64):
                                 np.zeros((2, 3), np.float32))
     assert small.covs.dtype == jnp.float32
     interp = gen.Interpolant.linear("sqrt")
-    sample, gamma2, c = jax.jit(lambda k: (
-        small.sample(4, key=k), interp.coefficients(jnp.float32(0.5)).gamma2,
-        jax.vmap(interp.coefficients)(jnp.array([0.25, 0.5]))))(jax.random.PRNGKey(0))
-    assert sample.dtype == jnp.float32
-    # the coefficients follow the dtype of the time, and vmap over times batches the Module
-    assert gamma2.dtype == jnp.float32
+    # dtypes by eval_shape (traced, not compiled): samples follow the means, the coefficients
+    # follow the time
+    sample, gamma2 = jax.eval_shape(lambda k: (
+        small.sample(4, key=k), interp.coefficients(jnp.float32(0.5)).gamma2),
+        jax.random.PRNGKey(0))
+    assert sample.dtype == gamma2.dtype == jnp.float32
+    # vmap over times batches the Module
+    c = jax.jit(jax.vmap(interp.coefficients))(jnp.array([0.25, 0.5]))
     assert isinstance(c, gen.PathCoefficients) and c.beta.dtype == jnp.float64
     np.testing.assert_allclose(c.noise2, [0.75**2 + 0.25 * 0.75, 0.5])
     np.testing.assert_allclose(c.noise_dnoise, [-0.75 + 0.25, -0.5])

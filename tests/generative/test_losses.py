@@ -104,17 +104,19 @@ def test_denoising_loss_with_drawn_times_against_numpy(float64):
     key = jax.random.PRNGKey(9)
     t0 = 0.3
     model = lambda t, x: -x * (1.0 + t)
-    got = gen.denoising_loss(model, jnp.asarray(x0), key=key, diffusion=ou, prediction="score",
-                             weighting=lambda t: 1.0 + 0.0 * t,
-                             times=lambda k, n: jnp.full((n,), t0))
+    draw = gen.beta_times(0.1, 2.0)
+    got, ts = jax.jit(lambda x: (
+        gen.denoising_loss(model, x, key=key, diffusion=ou, prediction="score",
+                           weighting=lambda t: 1.0 + 0.0 * t,
+                           times=lambda k, n: jnp.full((n,), t0)),
+        draw(jax.random.PRNGKey(10), 40000)))(jnp.asarray(x0))
     eps = np.asarray(jax.random.normal(jax.random.split(key, 3)[1], x0.shape))
     a, s2 = np.exp(-t0), 0.5 * (1 - np.exp(-2 * t0))
     xt = a * x0 + np.sqrt(s2) * eps
     expected = np.mean(np.sum((-xt * (1 + t0) + eps / np.sqrt(s2)) ** 2, -1))
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     # beta_times: t_min + (T − t_min)·Beta(1, 2), mean t_min + (T − t_min)/3, sd (T − t_min)/√18
-    draw = gen.beta_times(0.1, 2.0)
-    ts = np.asarray(draw(jax.random.PRNGKey(10), 40000))
+    ts = np.asarray(ts)
     assert ts.min() >= 0.1 and ts.max() <= 2.0
     assert abs(ts.mean() - (0.1 + 1.9 / 3)) < 4 * 1.9 / np.sqrt(18 * 40000)
     with pytest.raises(ValueError, match=r"denoising_loss: times\(key, 64\) must be of shape "
@@ -248,17 +250,18 @@ def test_loss_arguments_are_checked(user_errors):
 
 def test_losses_promote_integer_batches_and_keep_float32(float64):
     # integer data are promoted to the default float (CONTRIBUTING §6); float32 data give a
-    # float32 loss even with x64 on and a float64 model
+    # float32 loss even with x64 on and a float64 model (dtypes by eval_shape: traced only)
     field = lambda t, x: -x * jnp.ones((), jnp.float64)
     key = jax.random.PRNGKey(0)
     ints = (jnp.arange(8).reshape(4, 2), jnp.ones((4, 2), int))
-    small = tuple(x.astype(jnp.float32) for x in ints)
-    out = jax.jit(lambda: (
+    promoted, floats = jax.jit(lambda: (
         gen.cfm_loss(field, ints, key=key),
-        gen.cfm_loss(field, tuple(x.astype(jnp.float64) for x in ints), key=key),
+        gen.cfm_loss(field, tuple(x.astype(jnp.float64) for x in ints), key=key)))()
+    assert promoted.dtype == jnp.float64
+    np.testing.assert_allclose(promoted, floats, rtol=1e-15)
+    small = tuple(x.astype(jnp.float32) for x in ints)
+    out = jax.eval_shape(lambda: (
         gen.cfm_loss(field, small, key=key),
         gen.interpolant_loss(field, small, key=key, interpolant=gen.Interpolant.linear()),
-        gen.denoising_loss(field, small[0], key=key, diffusion=gen.Diffusion.vp())))()
-    assert out[0].dtype == jnp.float64
-    np.testing.assert_allclose(out[0], out[1], rtol=1e-15)
-    assert [o.dtype for o in out[2:]] == [jnp.float32] * 3
+        gen.denoising_loss(field, small[0], key=key, diffusion=gen.Diffusion.vp())))
+    assert [o.dtype for o in out] == [jnp.float32] * 3

@@ -205,62 +205,58 @@ def test_diffusion_sampler_rejects_an_adaptive_sde_solver(user_errors):
 
 
 def test_samplers_report_their_status_and_throw():
-    # an adaptive solve with too few steps reports max_steps_reached (throw=False) or raises
-    # with the status's message (throw=True); non-finite samples are RESULTS.nonfinite
+    # an adaptive solve with too few steps reports max_steps_reached; a non-finite sample is
+    # RESULTS.nonfinite, raised with the status's message under throw=True (the default)
     f = lambda t, x: x
     x0 = jnp.ones((3, 2))
-    short = jax.jit(lambda x, throw: gen.sample_ode(f, x, solver="tsit5", max_steps=2,
-                                                    throw=throw), static_argnums=1)
-    status = short(x0, False).status
-    assert status == RESULTS.max_steps_reached and status != RESULTS.successful
-    with pytest.raises(Exception, match="sample_ode: The maximum number of solver steps"):
-        jax.block_until_ready(short(x0, True).xs)
-    vp = gen.Diffusion.vp()
+    short = jax.jit(lambda x: gen.sample_ode(f, x, solver="tsit5", max_steps=2, throw=False))
+    assert short(x0).status == RESULTS.max_steps_reached
     overflow = lambda t, x: x * jnp.inf
-    ddim = jax.jit(lambda x, throw: gen.ddim(overflow, vp, x, steps=2, throw=throw),
-                   static_argnums=1)
-    assert ddim(x0, False).status == RESULTS.nonfinite
-    with pytest.raises(Exception, match="ddim: Nonfinite"):
-        jax.block_until_ready(ddim(x0, True).xs)
-    sde = jax.jit(lambda x: gen.sample_sde(overflow, f, x, key=jax.random.PRNGKey(0), steps=2,
-                                           throw=False))(x0)
+    with pytest.raises(Exception, match="sample_ode: Nonfinite"):
+        jax.block_until_ready(jax.jit(lambda x: gen.sample_ode(overflow, x, solver="euler",
+                                                               steps=2).xs)(x0))
+    sde, ll, ddim = jax.jit(lambda x: (
+        gen.sample_sde(overflow, f, x, key=jax.random.PRNGKey(0), steps=2, throw=False),
+        gen.log_likelihood(overflow, x, lambda y: -0.5 * y @ y, solver="euler", steps=2,
+                           throw=False),
+        gen.ddim(overflow, gen.Diffusion.vp(), x, steps=2, throw=False)))(x0)
     assert sde.status == RESULTS.nonfinite and not bool(sde.converged)
-    ll = jax.jit(lambda x: gen.log_likelihood(overflow, x, lambda y: -0.5 * y @ y,
-                                              solver="euler", steps=2, throw=False))(x0)
-    assert ll.status == RESULTS.nonfinite
+    assert ll.status == RESULTS.nonfinite and ddim.status == RESULTS.nonfinite
 
 
 def test_save_times_vmap_and_linear_flow(float64):
-    # dx/dt = −x: x(t) = x0 e^{−t}, saved at the requested times; the Tsit5 solve at 1e-10
-    # against the closed form, and vmapped over two batches
+    # dx/dt = −x: x(t) = x0 e^{−t}, saved at the requested times, against the closed form,
+    # vmapped over two batches
     f = lambda t, x: -x
     x0 = jnp.asarray(np.random.default_rng(0).normal(size=(2, 5, 3)))
     times = jnp.array([0.0, 0.25, 1.0])
-    out = jax.jit(jax.vmap(lambda x: gen.sample_ode(f, x, solver="tsit5", rtol=1e-10,
-                                                    atol=1e-10, save_times=times)))(x0)
+    out = jax.jit(jax.vmap(lambda x: gen.sample_ode(f, x, solver="heun", steps=200,
+                                                    save_times=times)))(x0)
     assert out.trajectory.shape == (2, 3, 5, 3) and out.xs.shape == (2, 5, 3)
     expected = np.exp(-np.asarray(times))[None, :, None, None] * np.asarray(x0)[:, None]
-    np.testing.assert_allclose(out.trajectory, expected, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(out.xs, expected[:, -1], rtol=1e-9)
+    # Heun's global error for x' = −x is about h²/6·t·|x| ≈ 4e-6 relative at h = 1/200
+    np.testing.assert_allclose(out.trajectory, expected, rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(out.xs, expected[:, -1], rtol=1e-5)
     assert out.xs.dtype == jnp.float64 and bool(jnp.all(out.converged))
     assert np.all(np.asarray(out.num_steps) > 1)
 
 
 def test_samplers_keep_float32_and_promote_integers(float64):
-    # float32 points give float32 samples even with x64 on and a field computing in float64;
-    # integer points are promoted to the default float (float64 here): Euler on dx/dt = −x
-    # with 3 steps is exactly x0 (2/3)³
+    # float32 points give float32 samples even with x64 on and a field computing in float64
+    # (the dtypes are fixed at trace time: eval_shape traces without compiling); integer
+    # points are promoted to the default float (float64 here): Euler on dx/dt = −x with 3
+    # steps is exactly x0 (2/3)³
     wide = lambda t, x: -x * jnp.ones((), jnp.float64)
-    x = jnp.zeros((4, 2), jnp.float32)
     key = jax.random.PRNGKey(0)
-    out = jax.jit(lambda x: (
+    out = jax.eval_shape(lambda x: (
         gen.sample_ode(wide, x, solver="euler", steps=2).xs,
         gen.sample_sde(wide, wide, x, key=key, steps=2).xs,
         gen.ddim(wide, gen.Diffusion.vp(), x, steps=2).xs,
+        gen.sample_diffusion(wide, gen.Diffusion.vp(), x, steps=2).xs,
         gen.log_likelihood(wide, x, lambda y: -0.5 * y @ y, solver="euler", steps=2).log_prob,
-    ))(x)
-    assert [o.dtype for o in out] == [jnp.float32] * 4
-    ints = jax.jit(lambda y: gen.sample_ode(lambda t, y: -y, y, solver="euler", steps=3).xs)(
+    ), jnp.zeros((4, 2), jnp.float32))
+    assert [o.dtype for o in out] == [jnp.float32] * 5
+    ints = jax.jit(lambda y: gen.sample_ode(lambda t, z: -z, y, solver="euler", steps=3).xs)(
         jnp.arange(4).reshape(2, 2))
     assert ints.dtype == jnp.float64
     np.testing.assert_allclose(ints, np.arange(4).reshape(2, 2) * (2 / 3) ** 3, rtol=1e-14)
