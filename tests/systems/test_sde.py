@@ -207,23 +207,35 @@ def test_opinion_drift_against_numpy_double_loop(float64):
             r = abs(x[i] - x[j])
             phi = 6 * np.exp(-0.01 / (1 - (r - 0.2) ** 2)) if r < 1.2 else 0.0
             expected[i] -= phi * (x[i] - x[j]) / 9
-    got = system.drift(jnp.asarray(0.0), jnp.asarray(x))
+    got = jax.jit(system.drift)(jnp.asarray(0.0), jnp.asarray(x))  # one compilation
     assert got.dtype == jnp.float64
     np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, atol=1e-15)
     r = np.linspace(0, 2, 41)
     phi = np.where(r < 1.2, 6 * np.exp(-0.01 / np.maximum(1 - (r - 0.2) ** 2, 1e-300)), 0.0)
-    np.testing.assert_allclose(np.asarray(system.interaction(jnp.asarray(r))), phi,
+    np.testing.assert_allclose(np.asarray(jax.jit(system.interaction)(jnp.asarray(r))), phi,
                                rtol=1e-12, atol=0)
 
 
-def test_opinion_paths_against_numpy_euler_maruyama(float64):
-    # The particle system against a plain NumPy Euler–Maruyama loop on the same Brownian
-    # increments (the path simulate_sde documents, rebuilt from the same key); saved every
-    # fifth step.
-    n, key = 7, jax.random.key(3)
+def test_opinion_paths_numpy_reference_and_martingale(float64):
+    # 32 paths of 7 particles under jit(vmap(...)) over keys. (1) Path 0 against a plain
+    # NumPy Euler–Maruyama loop on the same Brownian increments (the path simulate_sde
+    # documents, rebuilt from the same key), saved every fifth step. (2) The interaction is
+    # antisymmetric, so Σᵢ drift_i = 0 and the particles' mean moves only by the noise:
+    # mean(X_t) − mean(X_0) = σ mean(W_t) on every path (to rounding), hence
+    # E[mean(X_t)] = mean(X_0); over 32 paths the average displacement at t = 1 has a
+    # standard error of σ/√(N · 32), and it must lie within 5 of them.
+    n, keys = 7, jax.random.split(jax.random.key(3), 32)
     x = np.random.default_rng(1).uniform(-2, 2, n)
-    path = GridBrownianPath(0.0, 1.0, 100, (n,), key=key, dtype=jnp.float64)
-    dws = np.diff(np.asarray(path.values), axis=0)
+    x0 = jnp.asarray(x)
+    ts = np.linspace(0.0, 1.0, 21)
+    simulate = jax.jit(jax.vmap(lambda k: simulate_sde(OpinionDynamics(particles=n), x0, ts,
+                                                       dt=0.01, key=k)))
+    paths = simulate(keys)
+    assert paths.ys.shape == (32, 21, n) and bool(jnp.all(paths.converged))
+    assert int(paths.num_steps[0]) == 100
+    ws = jax.vmap(lambda k: GridBrownianPath(0.0, 1.0, 100, (n,), key=k,
+                                             dtype=jnp.float64).values)(keys)  # (32, 101, n)
+    dws = np.diff(np.asarray(ws[0]), axis=0)
     saved = [x]
     for k in range(100):
         diff = x[:, None] - x[None, :]
@@ -232,27 +244,11 @@ def test_opinion_paths_against_numpy_euler_maruyama(float64):
                        0.0)
         x = x - np.mean(phi * diff, axis=1) * 0.01 + 0.1 * dws[k]
         saved.append(x)
-    expected = np.stack(saved)[::5]
-    traj = simulate_sde(OpinionDynamics(particles=n), jnp.asarray(saved[0]),
-                        np.linspace(0.0, 1.0, 21), dt=0.01, key=key)
-    assert int(traj.num_steps) == 100 and bool(traj.converged)
-    np.testing.assert_allclose(np.asarray(traj.ys), expected, rtol=1e-12, atol=1e-12)
-
-
-def test_particle_mean_is_a_martingale(float64):
-    # The interaction is antisymmetric, so Σᵢ drift_i = 0 and the particles' mean moves only
-    # by the noise: mean(X_t) − mean(X_0) = σ mean(W_t) on every path (to rounding), hence
-    # E[mean(X_t)] = mean(X_0). Over 32 paths the average displacement at t = 1 has a
-    # standard error of σ/√(N · 32) = 0.1/√(40·32); it must lie within 5 of them.
-    system, n = OpinionDynamics(particles=40), 40
-    x0 = system.initial_state(jnp.float64)
-    ts = np.linspace(0.0, 1.0, 11)
-    keys = jax.random.split(jax.random.key(7), 32)
-    paths = jax.vmap(lambda k: simulate_sde(system, x0, ts, dt=0.01, key=k).ys)(keys)
-    shift = np.asarray(paths.mean(axis=2) - x0.mean())            # (32, 11)
-    ws = jax.vmap(lambda k: GridBrownianPath(0.0, 1.0, 100, (n,), key=k,
-                                             dtype=jnp.float64).values[::10])(keys)
-    np.testing.assert_allclose(shift, 0.1 * np.asarray(ws.mean(axis=2)), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(paths.ys[0]), np.stack(saved)[::5], rtol=1e-12,
+                               atol=1e-12)
+    shift = np.asarray(paths.ys.mean(axis=2) - x0.mean())                 # (32, 21)
+    np.testing.assert_allclose(shift, 0.1 * np.asarray(ws[:, ::5].mean(axis=2)), rtol=0,
+                               atol=1e-12)
     assert abs(shift[:, -1].mean()) < 5 * 0.1 / np.sqrt(n * 32)
     assert shift[:, -1].std() > 0  # and it does move
 
@@ -272,19 +268,6 @@ def test_same_key_same_path_float32_and_general_noise():
     shared = simulate_sde(SharedNoise(), jnp.zeros(2), ts, dt=0.1, key=jax.random.key(3))
     np.testing.assert_allclose(shared.ys[:, 1], 2 * shared.ys[:, 0], rtol=1e-5, atol=1e-5)
     assert float(jnp.abs(shared.ys[-1, 0])) > 0
-
-
-def test_jit_vmap_over_keys_and_parameters():
-    ts = np.arange(5.0)
-
-    @jax.jit
-    def final(key, theta):
-        return simulate_sde(TimeDependentOU(theta=theta), jnp.ones(1), ts, dt=0.5,
-                            key=key).ys[-1, 0]
-
-    keys = jax.random.split(jax.random.key(0), 3)
-    batch = jax.vmap(final)(keys, jnp.array([0.1, 0.2, 0.3]))
-    np.testing.assert_allclose(batch[1], final(keys[1], jnp.asarray(0.2)), rtol=1e-6)
 
 
 def test_nonfinite_state_is_reported():
