@@ -11,24 +11,23 @@ from .._core.checks import (
     check_bool,
     check_instance,
     check_int,
-    check_number,
     concrete_values,
     message,
     shape_str,
 )
-from .._core.results import RESULTS, AbstractResult, check_status
+from .._core.results import RESULTS, AbstractResult
 from ._distributions import Categorical, FiniteSupport
 from ._mdp import FiniteMDP
 from ._projection import (
     ProjectionPlan,
     check_support,
-    default_support,
-    default_tolerance,
     delta0,
     delta0_cost,
     project_outcomes,
     projection_plan,
+    report_status,
     sup_wasserstein1_categorical,
+    sweep_settings,
 )
 
 
@@ -223,19 +222,17 @@ def evaluate_policy(mdp: FiniteMDP, policy: ArrayLike, *, support: ArrayLike | N
     Distributional Reinforcement Learning*.
     """
     fn = "evaluate_policy"
-    check_instance(fn, "mdp", mdp, FiniteMDP)
-    support = check_support(fn, default_support(mdp, num_atoms) if support is None else support)
-    support = support.astype(mdp.prob.dtype)
+    support, plan, tol, max_iterations, throw = sweep_settings(
+        fn, mdp, support, num_atoms, tol, max_iterations, throw)
     pi = _markov_policy(fn, policy, mdp)
-    tol = default_tolerance(check_number(fn, "tol", tol, minimum=0.0, none_ok=True), support)
-    max_iterations = check_int(fn, "max_iterations", max_iterations, minimum=1)
-    throw = check_bool(fn, "throw", throw)
-    plan = projection_plan(mdp.reward, mdp.discount, support)
-    return _evaluate(mdp, pi, support, plan, tol, max_iterations, throw)
+    out = _evaluate(mdp, pi, support, plan, tol, max_iterations)
+    # the runtime check outside the compiled sweeps: one compile serves both throw settings
+    return eqx.tree_at(lambda r: r.state.weights, out,
+                       report_status(fn, out.status, out.state.weights, throw))
 
 
 @eqx.filter_jit
-def _evaluate(mdp, pi, support, plan, tol, max_iterations, throw):
+def _evaluate(mdp, pi, support, plan, tol, max_iterations):
     d0, err0 = delta0(support), delta0_cost(support)
     s, a, k = mdp.num_states, mdp.num_actions, support.shape[0]
     init = jnp.broadcast_to(d0, (s, k))
@@ -243,12 +240,16 @@ def _evaluate(mdp, pi, support, plan, tol, max_iterations, throw):
     if mdp.horizon is not None:
         pis = jnp.broadcast_to(pi, (mdp.horizon, s, a)) if pi.ndim == 2 else pi
 
+        # one scan over t = H − 1..0 carrying the step's η (traced and compiled once); the η
+        # that remains is that of t = 0
         def step(carry, pi_t):
-            eta, err = _markov_backup(mdp, plan, *carry, d0, err0)
-            return (jnp.einsum("sa,sak->sk", pi_t, eta), jnp.einsum("sa,sa->s", pi_t, err)), None
+            eta, err = _markov_backup(mdp, plan, carry[0], carry[1], d0, err0)
+            return (jnp.einsum("sa,sak->sk", pi_t, eta), jnp.einsum("sa,sa->s", pi_t, err),
+                    eta, err), None
 
-        (xi1, err1), _ = jax.lax.scan(step, (init, init_err), pis[1:], reverse=True)
-        eta, err = _markov_backup(mdp, plan, xi1, err1, d0, err0)
+        init_eta = jnp.zeros((s, a, k), support.dtype)
+        carry = (init, init_err, init_eta, jnp.zeros((s, a), support.dtype))
+        (_, _, eta, err), _ = jax.lax.scan(step, carry, pis, reverse=True)
         pi0 = pis[0]
         iterations, residual = jnp.asarray(mdp.horizon), jnp.zeros((), support.dtype)
         converged = jnp.asarray(True)
@@ -274,7 +275,6 @@ def _evaluate(mdp, pi, support, plan, tol, max_iterations, throw):
     state_err = jnp.einsum("sa,sa->s", pi0, err)
     initial = jnp.einsum("s,sk->k", mdp.initial, state)
     status = evaluation_status(mdp, eta, state_err, converged)
-    state = check_status("evaluate_policy", status, state, throw)
     return PolicyEvaluation(Categorical(support, eta), Categorical(support, state),
                             Categorical(support, initial), state_err, iterations, residual,
                             status)
@@ -331,11 +331,14 @@ def exact_return_distribution(mdp: FiniteMDP, policy: ArrayLike, *, max_atoms: i
                                  "otherwise)", "horizon=None"))
     pi = _markov_policy(fn, policy, mdp)
     max_atoms = check_int(fn, "max_atoms", max_atoms, minimum=1)
-    return _exact(mdp, pi, max_atoms, check_bool(fn, "throw", throw))
+    throw = check_bool(fn, "throw", throw)
+    out = _exact(mdp, pi, max_atoms)
+    return eqx.tree_at(lambda r: r.state.values, out,
+                       report_status(fn, out.status, out.state.values, throw))
 
 
 @eqx.filter_jit
-def _exact(mdp, pi, max_atoms, throw):
+def _exact(mdp, pi, max_atoms):
     s, a, m = mdp.next_state.shape
     pis = jnp.broadcast_to(pi, (mdp.horizon, s, a)) if pi.ndim == 2 else pi
     dtype = mdp.prob.dtype
@@ -360,5 +363,4 @@ def _exact(mdp, pi, max_atoms, throw):
     ip = (mdp.initial[:, None] * p).reshape(-1)
     initial, over0 = FiniteSupport(iv, ip).compact(max_atoms)
     status = RESULTS.where(over | over0, RESULTS.inexact_support, RESULTS.successful)
-    v = check_status("exact_return_distribution", status, v, throw)
     return ExactReturns(FiniteSupport(v, p), initial, status)

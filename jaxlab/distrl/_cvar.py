@@ -8,9 +8,10 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.checks import check_instance, check_number, message
-from .._core.results import RESULTS, AbstractResult, check_status
+from .._core.results import RESULTS, AbstractResult
 from ._mdp import FiniteMDP
 from ._objectives import NegativePart
+from ._projection import report_status
 from ._stock import StockSolution, stock_augmented_value_iteration
 from ._stock_grid import StockPolicy, reachable_stock_grid
 
@@ -109,42 +110,50 @@ def optimize_cvar(mdp: FiniteMDP, tau: float, *,
         stock_grid = reachable_stock_grid(mdp, -lattice_b)
     grid_np = np.asarray(stock_grid, np.float64)
     scale = max(1.0, float(np.abs(grid_np).max(initial=0.0)), abs(lo), abs(hi))
-    relevant = (-grid_np >= lo - 1e-9 * scale) & (-grid_np <= hi + 1e-9 * scale)
+    slack = 64 * float(np.finfo(mdp.reward.dtype).eps) * scale      # the grid's rounding
+    relevant = (-grid_np >= lo - slack) & (-grid_np <= hi + slack)
     starts = grid_np[relevant] if relevant.any() else grid_np
     solution = stock_augmented_value_iteration(
         mdp, NegativePart(), initial_stocks=starts, stock_grid=stock_grid, support=support,
         num_atoms=num_atoms, tol=tol, max_iterations=max_iterations,
         tie_tolerance=tie_tolerance, throw=False)
-    grid = solution.stock_grid
+    grid_np = np.asarray(solution.stock_grid, np.float64)
     # every possible return is a candidate b (or the returns lie on no lattice: unverifiable)
     covered = lattice_b is not None and bool(np.all(
         np.min(np.abs(-grid_np[None] - lattice_b[:, None]), axis=1, initial=np.inf)
-        <= 1e-9 * scale))
-    out = _outer_search(mdp.initial, solution, grid, jnp.asarray(relevant),
-                        jnp.asarray(tau, grid.dtype), jnp.asarray(covered))
-    cvar, best, objective, error, status = out
-    cvar = check_status(fn, status, cvar, throw)
-    b = -grid
-    return CVaRSolution(cvar, b[best], grid[best], b, objective, error, solution.policy,
-                        solution, status, tau)
+        <= slack))
+    cvar, best, objective, error, status = _outer_search(
+        mdp.initial, solution, grid_np, relevant, tau, covered)
+    dtype = solution.values.dtype
+    cvar = report_status(fn, status, jnp.asarray(cvar, dtype), throw)
+    b = -grid_np
+    return CVaRSolution(cvar, jnp.asarray(b[best], dtype), jnp.asarray(grid_np[best], dtype),
+                        jnp.asarray(b, dtype), jnp.asarray(objective, dtype),
+                        jnp.asarray(error, dtype), solution.policy, solution, status, tau)
 
 
-@eqx.filter_jit
 def _outer_search(initial, solution, grid, relevant, tau, covered):
+    """max_b b + V(−b)/τ over the grid stocks whose value is that of a policy, on the host
+    (the values are concrete; no compile per grid size), and the status of the result."""
+    initial = np.asarray(initial, np.float64)
     live = initial > 0
-    v = jnp.einsum("s,sc->c", initial, solution.values)
-    valid = ~jnp.any(live[:, None] & solution.left_grid, axis=0)
-    objective = jnp.where(valid, -grid + v / tau, -jnp.inf)
-    best = jnp.argmax(objective)
-    error = jnp.einsum("s,s->", initial, solution.projection_error[:, best]) / tau
-    inexact = (~covered | jnp.any(live & solution.off_grid[:, best])
-               | jnp.any(live & (solution.projection_error[:, best] > 0)))
-    status = RESULTS.where(inexact, RESULTS.inexact_support, RESULTS.successful)
-    status = RESULTS.where(jnp.any(relevant & ~valid) | ~jnp.any(valid), RESULTS.left_grid,
-                           status)
+    left, off = np.asarray(solution.left_grid), np.asarray(solution.off_grid)
+    projection_error = np.asarray(solution.projection_error, np.float64)
+    valid = ~np.any(live[:, None] & left, axis=0)
+    v = initial @ np.asarray(solution.values, np.float64)
+    objective = np.where(valid, -grid + v / tau, -np.inf)
+    best = int(np.argmax(objective))
+    error = float(initial @ projection_error[:, best]) / tau
     inner = solution.status
-    status = RESULTS.where((inner == RESULTS.not_converged) | (inner == RESULTS.nonfinite),
-                           inner, status)
-    status = RESULTS.where(jnp.isfinite(objective[best]) | ~jnp.any(valid), status,
-                           RESULTS.nonfinite)
-    return objective[best], best, objective, error, status
+    if bool(inner == RESULTS.not_converged) or bool(inner == RESULTS.nonfinite):
+        status = inner
+    elif np.any(relevant & ~valid) or not np.any(valid):
+        status = RESULTS.left_grid
+    elif not np.isfinite(objective[best]):
+        status = RESULTS.nonfinite
+    elif (not covered or np.any(live & off[:, best])
+          or np.any(live & (projection_error[:, best] > 0))):
+        status = RESULTS.inexact_support
+    else:
+        status = RESULTS.successful
+    return float(objective[best]), best, objective, error, status

@@ -182,12 +182,11 @@ def random_mdp(num_states: int, num_actions: int, num_outcomes: int, *, key: PRN
                               maximum=num_states - 1, none_ok=True)
     dtype = jnp.dtype(dtype or jnp.result_type(float))
     nxt, r, p = _random_outcomes(key, shape, rewards, dtype)
-    if initial_state is None:
-        initial = jnp.full((num_states,), 1.0 / num_states, dtype)
-    else:
-        initial = jnp.zeros((num_states,), dtype).at[initial_state].set(1.0)
+    initial = np.full(num_states, 1.0 / num_states)
+    if initial_state is not None:
+        initial = np.eye(num_states)[initial_state]
     return FiniteMDP.from_outcomes(nxt, r, p, discount=discount, horizon=horizon,
-                                   initial=initial)
+                                   initial=jnp.asarray(initial, dtype))
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2, 3))

@@ -86,7 +86,7 @@ class FiniteMDP(eqx.Module):
         rprobs = as_float_array(fn, "reward_probs", reward_probs, none_ok=True)
         initial = as_float_array(fn, "initial", initial, none_ok=True)
         dtype = common_float_dtype(transitions, rewards, rprobs, initial)
-        transitions, rewards = transitions.astype(dtype), rewards.astype(dtype)
+        transitions, rewards = _as(transitions, dtype), _as(rewards, dtype)
         if transitions.ndim != 3 or transitions.shape[0] != transitions.shape[2]:
             raise ValueError(message(fn, "transitions", "of shape (S, A, S)",
                                      f"shape {shape_str(transitions)}"))
@@ -98,9 +98,9 @@ class FiniteMDP(eqx.Module):
                     fn, "rewards", f"of shape (S, A, S) = {(s, a, s)} like transitions (or "
                     "(S, A, S, R) with reward_probs)", f"shape {shape_str(rewards)}"))
             rewards = rewards[..., None]
-            rprobs = jnp.ones_like(rewards)
+            rprobs = jnp.asarray(np.ones(rewards.shape), dtype)
         else:
-            rprobs = rprobs.astype(dtype)
+            rprobs = _as(rprobs, dtype)
             if rewards.ndim != 4 or rewards.shape[:3] != (s, a, s):
                 raise ValueError(message(fn, "rewards", f"of shape (S, A, S, R) with (S, A, S) "
                                          f"= {(s, a, s)} when reward_probs is given",
@@ -110,10 +110,15 @@ class FiniteMDP(eqx.Module):
                                          f"{shape_str(rewards)}", f"shape {shape_str(rprobs)}"))
             _check_probabilities("reward_probs", rprobs, atol)
         r = rewards.shape[-1]
+        # the outcome layout in NumPy when the arrays are concrete (no compile per shape)
+        concrete = [concrete_values(x) for x in (transitions, rewards, rprobs)]
+        xp = np if all(c is not None for c in concrete) else jnp
+        if xp is np:
+            transitions, rewards, rprobs = concrete
         prob = (transitions[..., None] * rprobs).reshape(s, a, s * r)
-        reward = jnp.broadcast_to(rewards, (s, a, s, r)).reshape(s, a, s * r)
-        nxt = jnp.broadcast_to(jnp.arange(s)[:, None], (s, r)).reshape(-1)
-        nxt = jnp.broadcast_to(nxt, (s, a, s * r))
+        reward = xp.broadcast_to(rewards, (s, a, s, r)).reshape(s, a, s * r)
+        nxt = xp.broadcast_to(xp.arange(s)[:, None], (s, r)).reshape(-1)
+        nxt = xp.broadcast_to(nxt, (s, a, s * r))
         nxt, reward, prob = _drop_impossible(nxt, reward, prob)
         self._set(nxt, reward, prob, discount, horizon, initial, terminal, atol)
 
@@ -125,13 +130,13 @@ class FiniteMDP(eqx.Module):
                                 open_minimum=True)
         horizon = check_int(fn, "horizon", horizon, minimum=1, none_ok=True)
         if initial is None:
-            initial = jnp.full((s,), 1.0 / s, prob.dtype)
-        initial = as_float_array(fn, "initial", initial).astype(prob.dtype)
+            initial = np.full(s, 1.0 / s)
+        initial = _as(as_float_array(fn, "initial", initial), prob.dtype)
         if initial.shape != (s,):
             raise ValueError(message(fn, "initial", f"of shape (S,) = ({s},)",
                                      f"shape {shape_str(initial)}"))
         _check_probabilities("initial", initial, atol)
-        terminal = jnp.zeros((s,), bool) if terminal is None else jnp.asarray(terminal)
+        terminal = jnp.asarray(np.zeros(s, bool) if terminal is None else terminal)
         if terminal.dtype != jnp.bool_:
             raise TypeError(message(fn, "terminal", "a boolean array",
                                     f"dtype {terminal.dtype}"))
@@ -144,7 +149,7 @@ class FiniteMDP(eqx.Module):
                 raise ValueError(message(fn, "horizon", "a positive int, or terminal states "
                                          "given, when discount=1 (the return is otherwise "
                                          "unbounded)", "horizon=None and no terminal state"))
-        self.next_state = nxt.astype(jnp.int32)
+        self.next_state = _as(nxt, jnp.int32)
         self.reward = reward
         self.prob = prob
         self.initial = initial
@@ -170,7 +175,7 @@ class FiniteMDP(eqx.Module):
         prob = as_float_array(fn, "prob", prob)
         initial = as_float_array(fn, "initial", initial, none_ok=True)
         dtype = common_float_dtype(reward, prob, initial)
-        reward, prob = reward.astype(dtype), prob.astype(dtype)
+        reward, prob = _as(reward, dtype), _as(prob, dtype)
         if nxt.ndim != 3:
             raise ValueError(message(fn, "next_state", "of shape (S, A, M)",
                                      f"shape {shape_str(nxt)}"))
@@ -291,9 +296,10 @@ def lattice_spacing(values: ArrayLike | Sequence[float], *, rounding: float = 1e
     """The largest δ > 0 with every value an integer multiple of δ, or None.
 
     The values' ratios to the smallest nonzero |value| are written as fractions with
-    denominators up to `max_denominator` (each within `rounding` of the ratio, relatively); δ is then that
-    smallest value times the fractions' greatest common divisor. 1, 0.5 and 2.5 give 0.5;
-    0.1 and 0.25 give 0.05; π and 2π give π; 1 and √2 give None. All zeros give 1.
+    denominators up to `max_denominator` (each within `rounding` of the ratio, relatively);
+    δ is then that smallest value times the fractions' greatest common divisor. 1, 0.5 and
+    2.5 give 0.5; 0.1 and 0.25 give 0.05; π and 2π give π; 1 and √2 give None. All zeros
+    give 1.
 
     **Arguments:** `values` (any shape); `rounding` the relative rounding a value may carry;
     `max_denominator` the largest denominator tried.
@@ -334,6 +340,12 @@ def check_episodic(fn: str, mdp, *, name: str = "mdp") -> FiniteMDP:
     return mdp
 
 
+def _as(x, dtype):
+    """`x` in `dtype`: converted in NumPy when concrete (no compile per shape)."""
+    c = concrete_values(x)
+    return jnp.asarray(x).astype(dtype) if c is None else jnp.asarray(c, dtype)
+
+
 def _drop_impossible(nxt, reward, prob):
     """Keep, for every (s, a), only the outcomes with positive probability (padded)."""
     p = concrete_values(prob)
@@ -342,8 +354,14 @@ def _drop_impossible(nxt, reward, prob):
     keep = p > 0
     m = max(int(keep.sum(axis=-1).max()), 1)
     order = np.argsort(~keep, axis=-1, kind="stable")[..., :m]
-    take = lambda x: jnp.take_along_axis(jnp.asarray(x), jnp.asarray(order), axis=-1)
-    return take(nxt), take(reward), take(prob)
+    arrays = [concrete_values(x) for x in (nxt, reward)]
+    if any(x is None for x in arrays):
+        take = lambda x: jnp.take_along_axis(jnp.asarray(x), jnp.asarray(order), axis=-1)
+        return take(nxt), take(reward), take(prob)
+    dtype = jnp.asarray(prob).dtype
+    take = lambda x: np.take_along_axis(x, order, axis=-1)
+    return (jnp.asarray(take(arrays[0])), jnp.asarray(take(arrays[1]), dtype),
+            jnp.asarray(take(p), dtype))
 
 
 def _check_probabilities(name: str, p, atol: float) -> None:

@@ -29,7 +29,17 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .._core.checks import as_float_array, check_int, concrete_values, message, shape_str
+from .._core.checks import (
+    as_float_array,
+    check_bool,
+    check_instance,
+    check_int,
+    check_number,
+    concrete_values,
+    message,
+    shape_str,
+)
+from .._core.results import RESULTS, check_status
 from ._distributions import categorical_projection
 from ._mdp import FiniteMDP
 
@@ -55,18 +65,22 @@ class ProjectionPlan(NamedTuple):
 
 def _positions(reward, discount, support):
     """Support positions of r + γ z_j (within rounding of a support point: on it), clipped
-    to [0, K − 1], and the transport cost of projecting each atom there."""
-    k = support.shape[0]
-    delta = (support[-1] - support[0]) / (k - 1)
-    x = jnp.asarray(reward, support.dtype)[..., None] + discount * support
-    raw = (x - support[0]) / delta
+    to [0, K − 1], and the transport cost of projecting each atom there. In NumPy when the
+    rewards and support are concrete (no compile per problem), in JAX under tracing."""
+    r, z = concrete_values(reward), concrete_values(support)
+    xp = np if r is not None and z is not None else jnp
+    if xp is jnp:
+        r, z = jnp.asarray(reward, support.dtype), support
+    k = z.shape[0]
+    delta = (z[-1] - z[0]) / (k - 1)
+    raw = (xp.asarray(r, z.dtype)[..., None] + discount * z - z[0]) / delta
     # positions within rounding of a support point go onto it, so lattices stay exact
-    snapped = jnp.round(raw)
-    tol = 64 * jnp.finfo(raw.dtype).eps * k
-    raw = jnp.where(jnp.abs(raw - snapped) < tol, snapped, raw)
-    pos = jnp.clip(raw, 0.0, k - 1)
-    f = pos - jnp.floor(pos)
-    cost = delta * (2 * f * (1 - f) + jnp.abs(raw - pos))
+    snapped = xp.round(raw)
+    tol = 64 * float(np.finfo(z.dtype).eps) * k
+    raw = xp.where(xp.abs(raw - snapped) < tol, snapped, raw)
+    pos = xp.clip(raw, 0.0, k - 1)
+    f = pos - xp.floor(pos)
+    cost = delta * (2 * f * (1 - f) + xp.abs(raw - pos))
     return pos, cost
 
 
@@ -74,20 +88,23 @@ def projection_plan(reward: ArrayLike, discount: float, support: Array) -> Proje
     """The projection of r + γ·z onto `support` for every reward of `reward` `(*batch,)`.
 
     Grouped when `reward` is concrete with at most `MAX_REWARD_GROUPS` distinct values,
-    scatter otherwise. Call it outside `jit` to get the grouped form.
+    scatter otherwise. Call it outside `jit` to get the grouped form (computed in NumPy).
     """
     r = concrete_values(reward)
     k = support.shape[0]
+    dtype = support.dtype
     if r is not None:
         values, inverse = np.unique(r, return_inverse=True)
         if values.size <= MAX_REWARD_GROUPS:
             pos, cost = _positions(values, discount, support)                 # (U, K)
-            phi = jnp.maximum(0.0, 1.0 - jnp.abs(pos[..., None] - jnp.arange(k, dtype=pos.dtype)))
-            return ProjectionPlan(jnp.asarray(inverse.reshape(r.shape), jnp.int32), phi,
-                                  None, None, cost)
+            phi = np.maximum(0.0, 1.0 - np.abs(pos[..., None] - np.arange(k)))
+            return ProjectionPlan(jnp.asarray(inverse.reshape(r.shape), jnp.int32),
+                                  jnp.asarray(phi, dtype), None, None, jnp.asarray(cost, dtype))
     pos, cost = _positions(reward, discount, support)
-    low = jnp.minimum(jnp.floor(pos), k - 1)
-    return ProjectionPlan(None, None, low.astype(jnp.int32), pos - low, cost)
+    low = np.minimum(np.floor(pos), k - 1) if isinstance(pos, np.ndarray) else \
+        jnp.minimum(jnp.floor(pos), k - 1)
+    return ProjectionPlan(None, None, jnp.asarray(low, jnp.int32),
+                          jnp.asarray(pos - low, dtype), jnp.asarray(cost, dtype))
 
 
 def project_outcomes(mass: Array, plan: ProjectionPlan) -> tuple[Array, Array]:
@@ -159,10 +176,10 @@ def default_support(mdp: FiniteMDP, num_atoms: int = 51, dtype=None) -> Float[Ar
         first, last = round(lo / delta), round(hi / delta)
         if first == last:
             first, last = first - 1, last + 1
-        return jnp.arange(first, last + 1, dtype=dtype) * jnp.asarray(delta, dtype)
+        return jnp.asarray(np.arange(first, last + 1) * delta, dtype)
     if hi == lo:
         lo, hi = lo - 1.0, hi + 1.0
-    return jnp.linspace(lo, hi, num_atoms, dtype=dtype)
+    return jnp.asarray(np.linspace(lo, hi, num_atoms), dtype)
 
 
 def delta0(support: Array) -> Array:
@@ -187,5 +204,44 @@ def default_tolerance(tol: float | None, support: Array) -> float:
     sweeps."""
     if tol is not None:
         return tol
-    eps = float(jnp.finfo(support.dtype).eps)
-    return 10 * eps * support.shape[0] * (float(support[-1]) - float(support[0]))
+    z = np.asarray(support)
+    return 10 * float(np.finfo(z.dtype).eps) * z.shape[0] * (float(z[-1]) - float(z[0]))
+
+
+class SweepSettings(NamedTuple):
+    """The checked settings of a categorical dynamic programme: its support, projection
+    plan, stopping tolerance, sweep budget and `throw`."""
+
+    support: Array
+    plan: ProjectionPlan
+    tol: float
+    max_iterations: int
+    throw: bool
+
+
+def sweep_settings(fn: str, mdp: FiniteMDP, support: ArrayLike | None, num_atoms: int,
+                   tol: float | None, max_iterations: int, throw: bool) -> SweepSettings:
+    """Check the settings every categorical DP of `fn` takes: the support (default
+    `default_support(mdp, num_atoms)`, in the MDP's dtype) and its projection plan, `tol`
+    (default `default_tolerance`), `max_iterations` and `throw`.
+
+    **Raises:** `TypeError`/`ValueError` naming the argument.
+    """
+    check_instance(fn, "mdp", mdp, FiniteMDP)
+    support = check_support(fn, default_support(mdp, num_atoms) if support is None else support)
+    z = concrete_values(support)
+    support = support.astype(mdp.prob.dtype) if z is None else jnp.asarray(z, mdp.prob.dtype)
+    tol = default_tolerance(check_number(fn, "tol", tol, minimum=0.0, none_ok=True), support)
+    return SweepSettings(support, projection_plan(mdp.reward, mdp.discount, support), tol,
+                         check_int(fn, "max_iterations", max_iterations, minimum=1),
+                         check_bool(fn, "throw", throw))
+
+
+def report_status(fn: str, status: RESULTS, x: Array, throw: bool) -> Array:
+    """`check_status(fn, status, x, throw)`: `x`, raising at run time when `throw` and the
+    status is not successful. A concrete status is checked through a scalar (raising now),
+    so the check compiles once for every result shape; a traced one is attached to `x`."""
+    if isinstance(x, jax.core.Tracer) or isinstance(status._value, jax.core.Tracer):
+        return check_status(fn, status, x, throw)
+    check_status(fn, status, jnp.zeros(()), throw)
+    return x

@@ -22,29 +22,28 @@ from typing import NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from .._core.checks import (
-    check_bool,
     check_instance,
     check_int,
     check_number,
     message,
 )
-from .._core.results import RESULTS, AbstractResult, check_status
+from .._core.results import RESULTS, AbstractResult
 from ._distributions import Categorical
 from ._mdp import FiniteMDP
 from ._objectives import AbstractExpectedUtility, AbstractObjective, MixtureWarning
 from ._projection import (
     ProjectionPlan,
-    check_support,
-    default_support,
-    default_tolerance,
+    SweepSettings,
     delta0,
     delta0_cost,
     project_outcomes,
-    projection_plan,
+    report_status,
     sup_wasserstein1_categorical,
+    sweep_settings,
 )
 from ._stock_grid import (
     StockPlan,
@@ -142,24 +141,43 @@ def _select(per_action, action) -> _Sweep:
                   _pick(off, action))
 
 
-def stock_status(mdp: FiniteMDP, grid: Array, initial_stocks: Array, sweep: _Sweep,
-                 converged: Array, finite: Array) -> RESULTS:
-    """The status of a stock-augmented computation judged from S₀ ~ `mdp.initial` and every
-    initial stock: nonfinite > not_converged > left_grid > inexact_support > successful; the
-    grid and support conditions only for finite horizons."""
+class Starts(NamedTuple):
+    """Where the initial stocks lie on the grid: `mask` `(C,)` the grid points they use
+    (their neighbours), `between` whether one lies strictly between two grid points,
+    `outside` whether one lies outside the grid. Shaped by the grid only, so the solvers
+    compile once whatever the number of initial stocks."""
+
+    mask: Array
+    between: Array
+    outside: Array
+
+
+def starts_on(grid: ArrayLike, initial_stocks: ArrayLike) -> Starts:
+    """The `Starts` of `initial_stocks` `(N,)` on `grid` (concrete arrays; in NumPy)."""
+    grid, stocks = np.asarray(grid), np.asarray(initial_stocks)
+    lo, hi, w = locate(grid, stocks)
+    mask = np.zeros(grid.shape, bool)
+    mask[lo] = True
+    mask[hi[w > 0]] = True
+    tol = grid_tolerance(grid)
+    outside = np.any((stocks < grid[0] - tol) | (stocks > grid[-1] + tol))
+    return Starts(jnp.asarray(mask), jnp.asarray(np.any(w > 0)), jnp.asarray(outside))
+
+
+def stock_status(mdp: FiniteMDP, starts: Starts, sweep: _Sweep, converged: Array,
+                 finite: Array) -> RESULTS:
+    """The status of a stock-augmented computation judged from S₀ ~ `mdp.initial` and the
+    initial stocks: nonfinite > not_converged > left_grid > inexact_support > successful;
+    the grid and support conditions only for finite horizons."""
     status = RESULTS.successful
     if mdp.horizon is not None:
-        lo, hi, w = locate(grid, initial_stocks)
-        tol = grid_tolerance(grid)
-        live = (mdp.initial > 0)[:, None]
-        between = w > 0
+        live = (mdp.initial > 0)[:, None] & starts.mask[None]
 
         def reached(flag):
-            return jnp.any(live & (flag[:, lo] | (between & flag[:, hi])))
+            return jnp.any(live & flag)
 
-        outside = jnp.any((initial_stocks < grid[0] - tol) | (initial_stocks > grid[-1] + tol))
-        left = outside | reached(sweep.left)
-        inexact = jnp.any(between) | reached(sweep.off) | reached(sweep.err > 0)
+        left = starts.outside | reached(sweep.left)
+        inexact = starts.between | reached(sweep.off) | reached(sweep.err > 0)
         status = RESULTS.where(inexact, RESULTS.inexact_support, status)
         status = RESULTS.where(left, RESULTS.left_grid, status)
     status = RESULTS.where(converged, status, RESULTS.not_converged)
@@ -217,21 +235,20 @@ class StockSolution(AbstractResult):
 
     def value(self, initial_stock: ArrayLike = 0.0) -> Array:
         """E over S₀ of the optimal K from (S₀, c₀) — c₀ on the grid or interpolated."""
-        lo, hi, w = locate(self.stock_grid, jnp.asarray(initial_stock, self.values.dtype))
-        v = (1 - w) * self.values[:, lo] + w * self.values[:, hi]
-        return jnp.einsum("s,s...->...", self.initial, v)
+        return _from_initial(self.stock_grid, self.initial, self.values, initial_stock)
 
     def return_distribution(self, initial_stock: ArrayLike = 0.0) -> Categorical:
         """The law of G from S₀ ~ initial with stock c₀ under the greedy policy."""
-        lo, hi, w = locate(self.stock_grid, jnp.asarray(initial_stock, self.values.dtype))
-        eta = self.distributions.weights
-        a = self.policy.actions[0]
+        xi = _pick(self.distributions.weights, self.policy.actions[0])
+        return Categorical(self.distributions.support,
+                           _from_initial(self.stock_grid, self.initial, xi, initial_stock))
 
-        def pick(i):
-            return jnp.take_along_axis(eta[:, i], a[:, i][:, None, None], axis=1)[:, 0]
 
-        xi = (1 - w) * pick(lo) + w * pick(hi)
-        return Categorical(self.distributions.support, jnp.einsum("s,sk->k", self.initial, xi))
+def _from_initial(grid, initial, x, initial_stock):
+    """E over S₀ ~ `initial` of `x` `(S, C, ...)` at the stock c₀ (interpolated between grid
+    points)."""
+    lo, hi, w = locate(grid, jnp.asarray(initial_stock, grid.dtype))
+    return jnp.einsum("s,s...->...", initial, (1 - w) * x[:, lo] + w * x[:, hi])
 
 
 def _check_objective(fn, objective):
@@ -246,11 +263,10 @@ def _check_objective(fn, objective):
 
 
 def _prepare(fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_iterations,
-             throw):
-    """The checked support, grid, initial stocks and settings of the stock-augmented DP."""
-    check_instance(fn, "mdp", mdp, FiniteMDP)
-    dtype = mdp.prob.dtype
-    stocks = check_initial_stocks(fn, initial_stocks, dtype)
+             throw) -> tuple[Array, Array, SweepSettings]:
+    """The checked grid, initial stocks and settings of the stock-augmented DP."""
+    settings = sweep_settings(fn, mdp, support, num_atoms, tol, max_iterations, throw)
+    stocks = check_initial_stocks(fn, initial_stocks, mdp.prob.dtype)
     if stock_grid is None:
         if mdp.return_lattice() is None:
             raise ValueError(message(fn, "stock_grid", "given when the returns lie on no "
@@ -258,12 +274,7 @@ def _prepare(fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_i
                                      f"None with discount={mdp.discount}, "
                                      f"horizon={mdp.horizon}"))
         stock_grid = reachable_stock_grid(mdp, stocks)
-    grid = check_stock_grid(fn, stock_grid, dtype)
-    support = check_support(fn, default_support(mdp, num_atoms) if support is None else support)
-    support = support.astype(dtype)
-    tol = default_tolerance(check_number(fn, "tol", tol, minimum=0.0, none_ok=True), support)
-    max_iterations = check_int(fn, "max_iterations", max_iterations, minimum=1)
-    return support, grid, stocks, tol, max_iterations, check_bool(fn, "throw", throw)
+    return check_stock_grid(fn, stock_grid, mdp.prob.dtype), stocks, settings
 
 
 def stock_augmented_value_iteration(
@@ -311,11 +322,16 @@ def stock_augmented_value_iteration(
     fn = "stock_augmented_value_iteration"
     _check_objective(fn, objective)
     _warn_discounting(mdp, objective)
-    support, grid, stocks, tol, max_iterations, throw = _prepare(
+    grid, stocks, (support, plan, tol, max_iterations, throw) = _prepare(
         fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_iterations, throw)
     tie = check_number(fn, "tie_tolerance", tie_tolerance, minimum=0.0)
-    plan = projection_plan(mdp.reward, mdp.discount, support)
-    return _savi(mdp, objective, grid, support, plan, stocks, tol, max_iterations, tie, throw)
+    eta, values, actions, at0, iterations, residual, status = _savi(
+        mdp, objective, grid, support, plan, starts_on(grid, stocks), tol, max_iterations,
+        tie)
+    values = report_status(fn, status, values, throw)
+    return StockSolution(Categorical(support, eta), values,
+                         StockPolicy(actions, grid, mdp.discount), at0.left, at0.off, at0.err,
+                         iterations, residual, mdp.initial, stocks, status)
 
 
 def _warn_discounting(mdp, objective):
@@ -329,7 +345,7 @@ def _warn_discounting(mdp, objective):
 
 
 @eqx.filter_jit
-def _savi(mdp, objective, grid, support, plan, stocks, tol, max_iterations, tie, throw):
+def _savi(mdp, objective, grid, support, plan, starts, tol, max_iterations, tie):
     splan = stock_plan(mdp, grid)
     gamma = mdp.discount
 
@@ -341,14 +357,17 @@ def _savi(mdp, objective, grid, support, plan, stocks, tol, max_iterations, tie,
 
     end = _initial_sweep(mdp, grid, support)
     if mdp.horizon is not None:
+        # one scan over t = H − 1..0 carrying the step's η and values, so the sweep is traced
+        # and compiled once (the values and η that remain are those of t = 0)
         def step(carry, t):
-            _, carry, action, _ = sweep(carry, gamma ** t)
-            return carry, action
+            nxt, _, _ = carry
+            eta, new, action, value = sweep(nxt, gamma ** t)
+            return (new, eta, value), action
 
-        ts = jnp.arange(1, mdp.horizon, dtype=support.dtype)
-        first, actions = jax.lax.scan(step, end, ts, reverse=True)
-        eta, at0, action0, value0 = sweep(first, jnp.asarray(1.0, support.dtype))
-        actions = jnp.concatenate([action0[None], actions], axis=0)
+        s_, c_, a_, k_ = mdp.num_states, grid.shape[0], mdp.num_actions, support.shape[0]
+        init = (end, jnp.zeros((s_, c_, a_, k_), support.dtype), jnp.zeros((s_, c_), support.dtype))
+        ts = jnp.arange(mdp.horizon, dtype=support.dtype)
+        (at0, eta, value0), actions = jax.lax.scan(step, init, ts, reverse=True)
         iterations, residual = jnp.asarray(mdp.horizon), jnp.zeros((), support.dtype)
         converged = jnp.asarray(True)
     else:
@@ -369,11 +388,8 @@ def _savi(mdp, objective, grid, support, plan, stocks, tol, max_iterations, tie,
         actions = action0[None]
         converged = residual <= tol
     finite = jnp.all(jnp.isfinite(eta)) & jnp.all(jnp.isfinite(value0))
-    status = stock_status(mdp, grid, stocks, at0, converged, finite)
-    value0 = check_status("stock_augmented_value_iteration", status, value0, throw)
-    return StockSolution(Categorical(support, eta), value0, StockPolicy(actions, grid, gamma),
-                         at0.left, at0.off, at0.err, iterations, residual, mdp.initial,
-                         stocks, status)
+    status = stock_status(mdp, starts, at0, converged, finite)
+    return eta, value0, actions, at0, iterations, residual, status
 
 
 class StockEvaluation(AbstractResult):
@@ -398,10 +414,8 @@ class StockEvaluation(AbstractResult):
 
     def return_distribution(self, initial_stock: ArrayLike = 0.0) -> Categorical:
         """The law of G from S₀ ~ initial with stock c₀ (interpolated between grid points)."""
-        lo, hi, w = locate(self.stock_grid, jnp.asarray(initial_stock, self.stock_grid.dtype))
-        xi = self.state.weights
-        mix = (1 - w) * xi[:, lo] + w * xi[:, hi]
-        return Categorical(self.state.support, jnp.einsum("s,sk->k", self.initial, mix))
+        return Categorical(self.state.support, _from_initial(self.stock_grid, self.initial,
+                                                             self.state.weights, initial_stock))
 
 
 def evaluate_stock_policy(mdp: FiniteMDP, policy: StockPolicy, *,
@@ -427,19 +441,19 @@ def evaluate_stock_policy(mdp: FiniteMDP, policy: StockPolicy, *,
     fn = "evaluate_stock_policy"
     check_instance(fn, "mdp", mdp, FiniteMDP)
     check_stock_policy(fn, mdp, policy)
-    support, grid, stocks, tol, max_iterations, throw = _prepare(
+    grid, stocks, (support, plan, tol, max_iterations, throw) = _prepare(
         fn, mdp, initial_stocks, policy.stock_grid, support, num_atoms, tol, max_iterations,
         throw)
     policy = StockPolicy(policy.actions, grid, policy.discount)
-    plan = projection_plan(mdp.reward, mdp.discount, support)
-    at0, it, res, status = _evaluate_stock(mdp, policy, support, plan, stocks, tol,
-                                           max_iterations, throw, all_steps=False)
+    at0, it, res, status = _evaluate_stock(mdp, policy, support, plan, starts_on(grid, stocks),
+                                           tol, max_iterations, all_steps=False)
+    at0 = at0._replace(xi=report_status(fn, status, at0.xi, throw))
     return StockEvaluation(Categorical(support, at0.xi), at0.left, at0.off, at0.err, it, res,
                            mdp.initial, grid, stocks, status)
 
 
 @eqx.filter_jit
-def _evaluate_stock(mdp, policy, support, plan, stocks, tol, max_iterations, throw,
+def _evaluate_stock(mdp, policy, support, plan, starts, tol, max_iterations,
                     all_steps):
     grid = policy.stock_grid
     splan = stock_plan(mdp, grid)
@@ -477,9 +491,7 @@ def _evaluate_stock(mdp, policy, support, plan, stocks, tol, max_iterations, thr
         conv = res <= tol
     first = jax.tree.map(lambda x: x[0], at0) if all_steps and mdp.horizon is not None else at0
     finite = jnp.all(jnp.isfinite(first.xi))
-    status = stock_status(mdp, grid, stocks, first, conv, finite)
-    if not all_steps:
-        at0 = at0._replace(xi=check_status("evaluate_stock_policy", status, at0.xi, throw))
+    status = stock_status(mdp, starts, first, conv, finite)
     return at0, it, res, status
 
 
@@ -506,7 +518,7 @@ def stock_augmented_policy_iteration(
     fn = "stock_augmented_policy_iteration"
     _check_objective(fn, objective)
     _warn_discounting(mdp, objective)
-    support, grid, stocks, tol, max_iterations, throw = _prepare(
+    grid, stocks, (support, plan, tol, max_iterations, throw) = _prepare(
         fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_iterations, throw)
     tie = check_number(fn, "tie_tolerance", tie_tolerance, minimum=0.0)
     max_improvements = check_int(fn, "max_improvements", max_improvements, minimum=1)
@@ -518,29 +530,29 @@ def stock_augmented_policy_iteration(
         check_stock_policy(fn, mdp, initial_policy)
         policy = StockPolicy(jnp.broadcast_to(initial_policy.actions, (t, s, c)), grid,
                              mdp.discount)
-    plan = projection_plan(mdp.reward, mdp.discount, support)
+    starts = starts_on(grid, stocks)
     stable = False
     rounds = 0
     for rounds in range(1, max_improvements + 1):  # noqa: B007
         new_actions, eta, values, at0, status = _improve(
-            mdp, objective, policy, support, plan, stocks, tol, max_iterations, tie)
+            mdp, objective, policy, support, plan, starts, tol, max_iterations, tie)
         stable = bool(jnp.all(new_actions == policy.actions))
         policy = StockPolicy(new_actions, grid, mdp.discount)
         if stable:
             break
     status = RESULTS.where(jnp.asarray(stable), status, RESULTS.not_converged)
-    values = check_status(fn, status, values, throw)
+    values = report_status(fn, status, values, throw)
     return StockSolution(Categorical(support, eta), values, policy, at0.left, at0.off,
                          at0.err, jnp.asarray(rounds), jnp.zeros((), support.dtype),
                          mdp.initial, stocks, status)
 
 
 @eqx.filter_jit
-def _improve(mdp, objective, policy, support, plan, stocks, tol, max_iterations, tie):
+def _improve(mdp, objective, policy, support, plan, starts, tol, max_iterations, tie):
     grid = policy.stock_grid
     splan = stock_plan(mdp, grid)
-    steps, _, _, status = _evaluate_stock(mdp, policy, support, plan, stocks, tol,
-                                          max_iterations, False, all_steps=True)
+    steps, _, _, status = _evaluate_stock(mdp, policy, support, plan, starts, tol,
+                                          max_iterations, all_steps=True)
     if mdp.horizon is not None:
         # η_t(s, c, a) from the sweeps at t + 1, for every t at once
         scales = mdp.discount ** jnp.arange(mdp.horizon, dtype=support.dtype)
@@ -561,5 +573,5 @@ def _improve(mdp, objective, policy, support, plan, stocks, tol, max_iterations,
     at0 = _select(first, action0)
     # the values of the evaluated policy's improvement step, at t = 0
     finite = jnp.all(jnp.isfinite(eta0)) & jnp.all(jnp.isfinite(best0))
-    status = stock_status(mdp, grid, stocks, at0, status != RESULTS.not_converged, finite)
+    status = stock_status(mdp, starts, at0, status != RESULTS.not_converged, finite)
     return actions, eta0, best0, at0, status

@@ -63,27 +63,31 @@ class StockPolicy(eqx.Module):
         return table[state, idx]
 
 
-def grid_tolerance(grid: Array) -> Array:
-    """Stocks closer than this to a grid point are on it."""
-    return 64 * jnp.finfo(grid.dtype).eps * jnp.maximum(1.0, jnp.max(jnp.abs(grid)))
+def grid_tolerance(grid: Array | np.ndarray) -> float | Array:
+    """Stocks closer than this to a grid point are on it (NumPy for a NumPy grid)."""
+    xp = np if isinstance(grid, np.ndarray) else jnp
+    return 64 * np.finfo(grid.dtype).eps * xp.maximum(1.0, xp.max(xp.abs(grid)))
 
 
-def locate(grid: Array, c: Array) -> tuple[Array, Array, Array]:
+def locate(grid: Array | np.ndarray, c: Array | np.ndarray
+           ) -> tuple[Array | np.ndarray, Array | np.ndarray, Array | np.ndarray]:
     """Lower index, upper index and the weight of the upper one of stocks `c` on `grid`
-    (clamped at the ends; a stock within rounding of a grid point is on it, weight 0)."""
+    (clamped at the ends; a stock within rounding of a grid point is on it, weight 0). In
+    NumPy when both are concrete NumPy arrays, in JAX otherwise."""
+    xp = np if isinstance(grid, np.ndarray) and isinstance(c, np.ndarray) else jnp
     n = grid.shape[0]
     if n == 1:
-        z = jnp.zeros(c.shape, jnp.int32)
-        return z, z, jnp.zeros(c.shape, grid.dtype)
-    lo = jnp.clip(jnp.searchsorted(grid, c, side="right") - 1, 0, n - 2).astype(jnp.int32)
+        z = xp.zeros(c.shape, np.int32)
+        return z, z, xp.zeros(c.shape, grid.dtype)
+    lo = xp.clip(xp.searchsorted(grid, c, side="right") - 1, 0, n - 2).astype(np.int32)
     w = (c - grid[lo]) / (grid[lo + 1] - grid[lo])
-    w = jnp.clip(w, 0.0, 1.0)
+    w = xp.clip(w, 0.0, 1.0)
     tol = grid_tolerance(grid)
-    w = jnp.where(w < tol, 0.0, jnp.where(w > 1 - tol, 1.0, w))
+    w = xp.where(w < tol, 0.0, xp.where(w > 1 - tol, 1.0, w))
     # put exact hits on the upper point onto that point as the lower neighbour
-    lo = jnp.where(w == 1.0, lo + 1, lo)
-    w = jnp.where(w == 1.0, 0.0, w)
-    hi = jnp.minimum(lo + 1, n - 1)
+    lo = xp.where(w == 1.0, lo + 1, lo)
+    w = xp.where(w == 1.0, 0.0, w)
+    hi = xp.minimum(lo + 1, n - 1)
     return lo, hi, w
 
 
@@ -112,7 +116,9 @@ def check_stock_grid(fn: str, stock_grid: Stocks, dtype) -> Array:
 
     **Raises:** `TypeError` for a non-numeric grid; `ValueError` otherwise.
     """
-    grid = as_float_array(fn, "stock_grid", stock_grid).astype(dtype)
+    grid = as_float_array(fn, "stock_grid", stock_grid)
+    c = concrete_values(grid)
+    grid = grid.astype(dtype) if c is None else jnp.asarray(c, dtype)
     if grid.ndim != 1 or grid.shape[0] < 1:
         raise ValueError(message(fn, "stock_grid", "of shape (C,) with C >= 1",
                                  f"shape {shape_str(grid)}"))
@@ -132,7 +138,9 @@ def check_stock_grid(fn: str, stock_grid: Stocks, dtype) -> Array:
 def check_initial_stocks(fn: str, initial_stocks: Stocks, dtype) -> Array:
     """`initial_stocks` (a number or `(N,)`) as a finite `(N,)` floating array of `dtype`."""
     stocks = as_float_array(fn, "initial_stocks", initial_stocks, ndim=(0, 1))
-    stocks = jnp.atleast_1d(stocks).astype(dtype)
+    c = concrete_values(stocks)
+    stocks = jnp.atleast_1d(stocks).astype(dtype) if c is None else \
+        jnp.asarray(np.atleast_1d(c), dtype)
     if stocks.shape[0] < 1:
         raise ValueError(message(fn, "initial_stocks", "a number or a non-empty (N,) array",
                                  "shape (0,)"))

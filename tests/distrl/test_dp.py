@@ -203,4 +203,4 @@ def test_evaluation_compiles_once_per_shape(float64):
     plan = _projection.projection_plan(mdp.reward, mdp.discount, z)
     for seed in range(3):
         pi = jax.nn.one_hot(jax.random.randint(jax.random.key(seed), (4,), 0, 2), 2)
-        jitted(mdp, pi, z, plan, 1e-10, 1000, True)
+        jitted(mdp, pi, z, plan, 1e-10, 1000)

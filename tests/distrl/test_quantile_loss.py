@@ -85,5 +85,5 @@ def test_quantile_huber_loss_bad_inputs(user_errors):
     with pytest.raises(TypeError, match="quantile_huber_loss: target must be a real array"):
         D.quantile_huber_loss(jnp.zeros(4), jnp.zeros(2, bool), jnp.full(4, 0.5))
     # integer targets are promoted (to the float of pred)
-    loss = D.quantile_huber_loss(jnp.zeros(4), jnp.asarray([1, -1]), jnp.full(4, 0.5))
+    loss = jax.jit(D.quantile_huber_loss)(jnp.zeros(4), jnp.asarray([1, -1]), jnp.full(4, 0.5))
     assert loss.dtype == jnp.zeros(4).dtype and float(loss) == pytest.approx(0.5 * 0.5 * 4)
