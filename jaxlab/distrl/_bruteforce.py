@@ -10,11 +10,10 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-from jaxtyping import ArrayLike
 
 from .._core.checks import check_callable, check_instance, check_int, message
 from ._mdp import FiniteMDP
-from ._stock_grid import StockPolicy, check_stock_policy
+from ._stock_grid import StockPolicy, Stocks, check_stock_policy
 
 Dist = tuple[tuple[float, float], ...]   # sorted ((atom, prob), ...)
 
@@ -168,7 +167,7 @@ def cvar_of(dist: Dist, tau: float) -> float:
 
 def optimal_action_agreement(mdp: FiniteMDP, policy: StockPolicy,
                              utility: Callable[[float], float], *,
-                             initial_stocks: ArrayLike,
+                             initial_stocks: Stocks,
                              tie_tolerance: float = 1e-9) -> tuple[float, int]:
     """The share of the (t, s, c) a stock policy reaches where its action is optimal.
 

@@ -10,7 +10,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float
+from jaxtyping import Array, Float
 
 from .._core.checks import as_float_array, check_bool, check_number, message
 from ._bruteforce import best_markov_policy_value, cvar_of
@@ -20,7 +20,7 @@ from ._mdp import FiniteMDP, check_episodic
 from ._network import StockQNetwork, check_network
 from ._objectives import NegativePart
 from ._stock import StockEvaluation, evaluate_stock_policy
-from ._stock_grid import StockPolicy, reachable_stock_grid
+from ._stock_grid import StockPolicy, Stocks, reachable_stock_grid
 
 _MARKOV_LIMIT = 20_000  # deterministic Markov policies enumerated by `stock_qrdqn_cvar`
 
@@ -62,7 +62,7 @@ class StockQRDQNCVaR(eqx.Module):
 
 
 def stock_qrdqn_cvar(network: StockQNetwork, mdp: FiniteMDP, tau: float, *,
-                     thresholds: ArrayLike | None = None,
+                     thresholds: Stocks | None = None,
                      compare: bool = True) -> StockQRDQNCVaR:
     """CVaR control with a trained stock QR-DQN, evaluated exactly.
 

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import tqdm
-from jaxtyping import Array, ArrayLike, PRNGKeyArray
+from jaxtyping import Array, PRNGKeyArray
 
 from .._core.checks import (
     as_float_array,
@@ -38,6 +38,7 @@ from ._mdp import FiniteMDP, check_episodic
 from ._network import StockQNetwork, check_network
 from ._objectives import AbstractExpectedUtility
 from ._quantile_loss import quantile_huber_loss
+from ._stock_grid import Stocks
 
 
 class StockQRDQNResult(AbstractResult):
@@ -62,7 +63,7 @@ class StockQRDQNResult(AbstractResult):
 
 def train_stock_qrdqn(
         mdp: FiniteMDP, objective: AbstractExpectedUtility, *, key: PRNGKeyArray,
-        initial_stocks: ArrayLike, network: StockQNetwork | None = None,
+        initial_stocks: Stocks, network: StockQNetwork | None = None,
         num_quantiles: int = 32, width: int = 64, depth: int = 2, rounds: int = 40,
         episodes_per_round: int = 256, steps_per_round: int = 100, batch_size: int = 256,
         buffer_rounds: int = 20, learning_rate: float = 1e-3, epsilon_start: float = 1.0,

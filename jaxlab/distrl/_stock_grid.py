@@ -65,8 +65,10 @@ class StockPolicy(eqx.Module):
 
 def grid_tolerance(grid: Array | np.ndarray) -> float | Array:
     """Stocks closer than this to a grid point are on it (NumPy for a NumPy grid)."""
-    xp = np if isinstance(grid, np.ndarray) else jnp
-    return 64 * np.finfo(grid.dtype).eps * xp.maximum(1.0, xp.max(xp.abs(grid)))
+    eps = float(np.finfo(grid.dtype).eps)
+    if isinstance(grid, np.ndarray):
+        return 64 * eps * max(1.0, float(np.abs(grid).max()))
+    return 64 * eps * jnp.maximum(1.0, jnp.max(jnp.abs(grid)))
 
 
 def locate(grid: Array | np.ndarray, c: Array | np.ndarray
