@@ -22,6 +22,15 @@ class _Pull(eqx.Module):
         return self.rate * (neighbour - x)
 
 
+class _Walk(eqx.Module):
+    # a path generator g(ts, key=k): scale × a Gaussian random walk on the times given
+    scale: jax.Array
+
+    def __call__(self, ts, *, key):
+        steps = jax.random.normal(key, (ts.shape[0], 1), ts.dtype)
+        return self.scale * jnp.cumsum(steps, axis=0)
+
+
 class _ConstantNoise(eqx.Module):
     a: jax.Array
 
@@ -107,10 +116,16 @@ def test_dc_gan_loss_and_neighbour_correlation(float64):
 
     expected = mmd(based(fake), based(xs), 4)
     np.testing.assert_allclose(loss, expected, rtol=1e-12)
-    variants = eqx.filter_jit(lambda m: (
+    walk = _Walk(jnp.asarray(0.5))
+    variants = eqx.filter_jit(lambda m, g: (
         de.dc_gan_loss(m, (ts, xs), key=key, basepoint=False)[0],
-        de.dc_gan_loss(m, (ts, xs), key=key, decorrelation=0.5)))
-    without, (penalised, aux2) = variants(model)
+        de.dc_gan_loss(m, (ts, xs), key=key, decorrelation=0.5),
+        de.signature_mmd_loss(g, (ts, xs), key=key, depth=4),
+        jax.vmap(lambda t, k: g(t, key=k))(ts, jax.random.split(key, 5))))
+    without, (penalised, aux2), walk_loss, walk_paths = variants(model, walk)
+    # signature_mmd_loss of a plain generator: the same written-out MMD of its paths (one
+    # per real path, from the split key)
+    np.testing.assert_allclose(walk_loss, mmd(based(walk_paths), based(xs), 4), rtol=1e-12)
     np.testing.assert_allclose(without, mmd(de.with_time(ts, fake),
                                                          de.with_time(ts, xs), 4), rtol=1e-12)
     # translating every path changes the loss only through the basepoint
@@ -252,32 +267,6 @@ def test_propagate_gives_each_round_new_initial_values(float64):
         np.testing.assert_array_equal(np.asarray(rounds)[r, :, :, 0],
                                       np.repeat(np.roll(np.arange(5.0), -r)[:, None], 3, 1))
     np.testing.assert_array_equal(rounds[-1], out)
-
-
-class _Walk(eqx.Module):
-    # a path generator g(ts, key=k): scale × a Gaussian random walk on the times given
-    scale: jax.Array
-
-    def __call__(self, ts, *, key):
-        steps = jax.random.normal(key, (ts.shape[0], 1), ts.dtype)
-        return self.scale * jnp.cumsum(steps, axis=0)
-
-
-def test_signature_mmd_loss_against_its_definition(float64):
-    ts = jnp.tile(jnp.linspace(0.0, 1.0, 5), (4, 1))
-    xs = jnp.cumsum(jax.random.normal(jax.random.key(14), (4, 5, 1)) * 0.3, 1)
-    key = jax.random.key(15)
-    generator = _Walk(jnp.asarray(0.5))
-    loss = eqx.filter_jit(lambda g: de.signature_mmd_loss(g, (ts, xs), key=key, depth=3))(
-        generator)
-    # written out: one generated path per real path from the split key, (time, value)
-    # paths with a basepoint (t0, 0) prepended, the signature MMD (without the basepoint the
-    # same helper is checked through dc_gan_loss above)
-    fake = np.stack([np.asarray(generator(ts[i], key=k))
-                     for i, k in enumerate(jax.random.split(key, 4))])
-    timed = [np.concatenate([np.asarray(ts)[..., None], p], -1) for p in (fake, xs)]
-    based = [np.concatenate([np.zeros((4, 1, 2)), p], 1) for p in timed]
-    np.testing.assert_allclose(loss, de.signature_mmd(*based, 3), rtol=1e-12)
 
 
 def test_bounded_neighbour_field_against_numpy(float64):
