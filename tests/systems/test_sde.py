@@ -96,7 +96,8 @@ def _orders(hs, n):
     """Strong and weak errors of Euler–Maruyama on geometric Brownian motion (μ = σ = 1/2) at
     the steps `hs`, each averaged over `n` paths against the exact solution on the same path
     (a control variate: the Monte Carlo error of the weak error is the spread of Y^h − Y
-    over √n); also the weak error's standard error at the last step."""
+    over √n); also the weak error's standard error and the paths (Y^h, Y) at the last
+    step."""
     system = GeometricBM(mu=0.5, sigma=0.5)
     keys = jax.random.split(jax.random.key(0), n)
     strong, weak = [], []
@@ -104,19 +105,23 @@ def _orders(hs, n):
         y, exact = (np.asarray(a) for a in _terminal(system, round(1 / h), keys))
         strong.append(np.mean(np.abs(y - exact)))
         weak.append(np.mean(y - exact))
-    return np.array(strong), np.array(weak), np.std(y - exact) / np.sqrt(n)
+    return np.array(strong), np.array(weak), np.std(y - exact) / np.sqrt(n), y, exact
 
 
-def test_euler_maruyama_orders_two_steps(float64):
-    # Strong order 1/2: the strong error shrinks by 4^½ = 2 from h = 1/4 to 1/16 (over 40
-    # seeds of this design in NumPy the fitted order spreads by 0.025 around 0.50: ±0.1 is
-    # four of them). Weak order 1: the mean of Euler–Maruyama is exactly (1 + μh)^N Y₀ for a
-    # linear drift, so the weak error at h = 1/4 is (1 + 1/8)⁴ − e^{1/2}, within 5 standard
-    # errors of its estimate. (The fit over four steps and 16000 paths is slow.)
-    hs = np.array([1 / 16, 1 / 4])
-    strong, weak, standard_error = _orders(hs, 2000)
-    assert abs(np.log(strong[1] / strong[0]) / np.log(4) - 0.5) < 0.1, strong
-    assert abs(weak[1] - ((1 + 0.5 / 4) ** 4 - np.exp(0.5))) < 5 * standard_error
+def test_euler_maruyama_exact_errors_at_one_step(float64):
+    # For geometric Brownian motion the errors of Euler–Maruyama have closed forms, from
+    # Y^h = Π (1 + μh + σΔW_k) and Y = exp((μ − σ²/2)T + σW_T): E[(Y^h)²] = ((1 + μh)² + σ²h)^N,
+    # E[Y^h Y] = (e^{μh}(1 + μh + σ²h))^N, E[Y²] = e^{(2μ + σ²)T}, so the mean-square
+    # (strong) error is known, and the weak error of the mean is (1 + μh)^N − e^{μT}. Both
+    # estimates (2000 paths, h = 1/4) must lie within 5 standard errors of them. (The
+    # orders, fitted over four steps and 16000 paths, are slow.)
+    mu, sigma, h, n = 0.5, 0.5, 0.25, 2000
+    _, weak, standard_error, y, exact = _orders(np.array([h]), n)
+    squared = (y - exact) ** 2
+    mse = (((1 + mu * h) ** 2 + sigma**2 * h) ** 4
+           - 2 * (np.exp(mu * h) * (1 + mu * h + sigma**2 * h)) ** 4 + np.exp(2 * mu + sigma**2))
+    assert abs(squared.mean() - mse) < 5 * squared.std() / np.sqrt(n), (squared.mean(), mse)
+    assert abs(weak[0] - ((1 + mu * h) ** 4 - np.exp(mu))) < 5 * standard_error
 
 
 @pytest.mark.slow  # four step sizes × 16000 paths (the default suite fits two steps)
@@ -124,7 +129,7 @@ def test_euler_maruyama_strong_and_weak_orders(float64):
     # Over 20 seeds of this design (NumPy) the fitted slopes spread by 0.006 (strong) and
     # 0.05 (weak) around 0.50 and 0.96; the bands below are 3 of those spreads or more.
     hs = np.array([1 / 4, 1 / 8, 1 / 16, 1 / 32])
-    strong, weak, standard_error = _orders(hs, 16_000)
+    strong, weak, standard_error, _, _ = _orders(hs, 16_000)
     strong_slope = np.polyfit(np.log(hs), np.log(strong), 1)[0]
     weak_slope = np.polyfit(np.log(hs), np.log(np.abs(weak)), 1)[0]
     assert abs(strong_slope - 0.5) < 0.05, strong
