@@ -5,6 +5,7 @@ ratio, and Hill's tail index.
 Hill (1975).
 """
 
+import functools
 import math
 
 import equinox as eqx
@@ -62,6 +63,11 @@ def kernel_sum_diagnostics(log_terms: Real[ArrayLike, "*batch n"]) -> KernelSumD
     if terms.ndim < 1 or terms.shape[-1] < 1:
         raise ValueError(message("kernel_sum_diagnostics", "log_terms",
                                  "of shape (..., n) with n >= 1", f"shape {shape_str(terms)}"))
+    return _kernel_sum_diagnostics(terms)
+
+
+@jax.jit
+def _kernel_sum_diagnostics(terms):
     n = terms.shape[-1]
     top = jnp.max(terms, axis=-1, keepdims=True)
     top = jnp.where(jnp.isfinite(top), jax.lax.stop_gradient(top), 0.0)
@@ -113,6 +119,12 @@ def hill_tail_index(samples: Real[ArrayLike, "*batch m"], k: int, *, log: bool =
         if known is not None and not np.all(known > 0):
             raise ValueError(message(fn, "samples", "positive (pass log=True for logarithms)",
                                      f"minimum {known.min().item()!r}"))
+    return _hill(values, k, log)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2))
+def _hill(values, k, log):
+    if not log:
         values = jnp.log(values)
     top = jax.lax.top_k(values, k + 1)[0]
     return 1.0 / (jnp.mean(top[..., :k], axis=-1) - top[..., k])

@@ -4,6 +4,7 @@ terms built from them (the inputs of `kernel_sum_diagnostics`).
 **References:** Biroli & Mézard, *Kernel Density Estimators in Large Dimensions* (2024).
 """
 
+import functools
 import math
 
 import jax
@@ -60,6 +61,11 @@ def sample_sq_distances(x: Real[ArrayLike, "*batch d"], *, n: int, key: PRNGKeyA
     n = check_int(fn, "n", n, minimum=1)
     x = as_queries(fn, x)
     check_key(fn, key)
+    return _sample_sq_distances(x, n, key)
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _sample_sq_distances(x, n, key):
     d = x.shape[-1]
     shape = (*x.shape[:-1], n)
     key_z, key_rest = jax.random.split(key)
@@ -95,7 +101,7 @@ def pairwise_sq_distances(x: Real[ArrayLike, "*batch d"], data: Real[ArrayLike, 
     data = as_float_array(fn, "data", data, ndim=2)
     check_shape(fn, "data", data, (None, x.shape[-1]),
                 want=f"(n, d) with the d = {x.shape[-1]} of x")
-    return squared_distances(x, data)
+    return _squared_distances(x, data)
 
 
 def gaussian_log_kernel_terms(sq_distances: Real[ArrayLike, "*batch n"],
@@ -125,5 +131,13 @@ def gaussian_log_kernel_terms(sq_distances: Real[ArrayLike, "*batch n"],
     h = as_float_array(fn, "h", h)
     check_shape(fn, "h", h, (), want="() (a scalar: vmap over bandwidths)")
     check_positive_values(fn, "h", h)
+    return _log_kernel_terms(dist, h, d)
+
+
+_squared_distances = jax.jit(squared_distances)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _log_kernel_terms(dist, h, d):
     h = h.astype(dist.dtype)
     return -0.5 * dist / (h * h) - 0.5 * d * (_LOG_2PI + 2.0 * jnp.log(h))

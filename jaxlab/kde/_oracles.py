@@ -4,8 +4,10 @@ relative variance at a query, at every n and d.
 **References:** Biroli & Mézard, *Kernel Density Estimators in Large Dimensions* (2024).
 """
 
+import functools
 import math
 
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Real
 
@@ -19,8 +21,25 @@ def _oracle_inputs(x, h, fn):
     x = as_queries(fn, x)
     h = as_float_array(fn, "h", h)
     check_positive_values(fn, "h", h)
-    h = h.astype(jnp.result_type(x, h))
-    return x.astype(h.dtype), h, x.shape[-1], jnp.sum(x * x, axis=-1)
+    return x, h, jnp.result_type(x, h)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _log_mean(x, h, dtype):
+    x, h = x.astype(dtype), h.astype(dtype)
+    v = 1.0 + h * h
+    return -0.5 * x.shape[-1] * (_LOG_2PI + jnp.log(v)) - 0.5 * jnp.sum(x * x, axis=-1) / v
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+def _relative_variance(x, h, n, log, dtype):
+    x, h = x.astype(dtype), h.astype(dtype)
+    d, s = x.shape[-1], jnp.sum(x * x, axis=-1)
+    h2 = h * h
+    big_l = 0.5 * d * jnp.log1p(1.0 / (h2 * (2.0 + h2))) + s / ((1.0 + h2) * (2.0 + h2))
+    if log:
+        return big_l + jnp.log(-jnp.expm1(-big_l)) - math.log(n)
+    return jnp.expm1(big_l) / n
 
 
 def gaussian_kde_log_mean(x: Real[ArrayLike, "*batch d"], h: Real[ArrayLike, "..."]
@@ -38,9 +57,7 @@ def gaussian_kde_log_mean(x: Real[ArrayLike, "*batch d"], h: Real[ArrayLike, "..
 
     **References:** Biroli & Mézard (2024).
     """
-    x, h, d, s = _oracle_inputs(x, h, "gaussian_kde_log_mean")
-    v = 1.0 + h * h
-    return -0.5 * d * (_LOG_2PI + jnp.log(v)) - 0.5 * s / v
+    return _log_mean(*_oracle_inputs(x, h, "gaussian_kde_log_mean"))
 
 
 def gaussian_kde_relative_variance(x: Real[ArrayLike, "*batch d"], h: Real[ArrayLike, "..."],
@@ -69,9 +86,5 @@ def gaussian_kde_relative_variance(x: Real[ArrayLike, "*batch d"], h: Real[Array
     fn = "gaussian_kde_relative_variance"
     n = check_int(fn, "n", n, minimum=1)
     log = check_bool(fn, "log", log)
-    x, h, d, s = _oracle_inputs(x, h, fn)
-    h2 = h * h
-    big_l = 0.5 * d * jnp.log1p(1.0 / (h2 * (2.0 + h2))) + s / ((1.0 + h2) * (2.0 + h2))
-    if log:
-        return big_l + jnp.log(-jnp.expm1(-big_l)) - math.log(n)
-    return jnp.expm1(big_l) / n
+    x, h, dtype = _oracle_inputs(x, h, fn)
+    return _relative_variance(x, h, n, log, dtype)

@@ -28,17 +28,21 @@ def test_vertex_equals_polyfit(float64):
 
 
 def test_exact_on_a_parabola_and_close_on_a_smooth_curve(float64):
-    log_h = np.log(np.geomspace(0.4, 1.5, 12))
+    # nine points, as in the test above: one compilation
+    log_h = np.log(np.geomspace(0.4, 1.5, 9))
     got = parabolic_minimum(log_h, 3.0 * (log_h + 0.3) ** 2 + 1.0)
     assert float(got.location) == pytest.approx(-0.3, rel=1e-12)
     assert float(got.value) == pytest.approx(1.0, rel=1e-12)
-    # cosh: the vertex error is O(δ³) for a grid spacing δ = 0.12
+    # cosh: the vertex error is O(δ³) for a grid spacing δ = 0.165
     smooth = parabolic_minimum(log_h, np.cosh(log_h + 0.3))
-    assert abs(float(smooth.location) + 0.3) < 0.12**3
+    assert abs(float(smooth.location) + 0.3) < 0.165**3
+    # NaN is never the minimum
+    y = np.array([3.0, np.nan, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    assert float(parabolic_minimum(np.arange(9.0), y).location) > 1.0
 
 
 def test_jit_vmap_float32_and_edges():
-    x = jnp.linspace(0.0, 1.0, 11)
+    x = jnp.linspace(0.0, 1.0, 9)
     centres = jnp.array([0.23, 0.5, 0.77, 1.3])
     curves = (x[None, :] - centres[:, None]) ** 2
     batched = jax.jit(jax.vmap(parabolic_minimum, in_axes=(None, 0)))(x, curves)
@@ -48,9 +52,6 @@ def test_jit_vmap_float32_and_edges():
                                atol=1e-5)
     np.testing.assert_array_equal(np.asarray(batched.at_edge), [False, False, False, True])
     assert float(batched.location[3]) == 1.0
-    # NaN is never the minimum
-    y = jnp.array([3.0, jnp.nan, 1.0, 2.0, 4.0])
-    assert float(parabolic_minimum(jnp.arange(5.0), y).location) > 1.0
 
 
 def test_bad_input(user_errors):

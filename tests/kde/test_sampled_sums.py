@@ -16,57 +16,66 @@ from jaxlab.kde import (
 )
 
 
-def test_moments_and_cross_entropy(float64):
-    # one call (one compile) measures both: 8000 data sets of n = 20 points for one query, and
-    # 400 queries x ~ N(0, I_d)
-    d, n, reps, m = 8, 20, 8_000, 400
+def test_moments_and_cross_entropy_under_jit_and_vmap(float64):
+    # one compilation (jit of a vmap over two independent halves) measures both: 2 × 4000
+    # data sets of n = 20 points for one query, and 2 × 200 queries x ~ N(0, I_d)
+    d, n, half, m = 8, 20, 4_000, 400
+    reps = 2 * half
     x0 = jnp.full((d,), 1.0)
-    queries = jax.random.normal(jax.random.key(0), (m, d), jnp.float64)
-    hs = (0.7, 1.4)
-    sums = sampled_kernel_sums(jnp.concatenate([jnp.broadcast_to(x0, (reps, d)), queries]),
-                               jnp.array(hs), n=n, key=jax.random.key(3), query_block=3000)
-    assert sums.log_ratio.shape == (2, reps + m) and sums.log_ratio.dtype == jnp.float64
-    log_ratio, largest, participation = (np.asarray(a) for a in (
-        sums.log_ratio, sums.largest_fraction, sums.participation_ratio))
+    queries = jax.random.normal(jax.random.key(0), (2, m // 2, d), jnp.float64)
+    x = jnp.concatenate([jnp.broadcast_to(x0, (2, half, d)), queries], axis=1)
+    hs = (0.7, 1.4, 30.0)
+    keys = jnp.stack([jax.random.key(3), jax.random.key(4)])
+    batched = jax.jit(jax.vmap(lambda xs, k: sampled_kernel_sums(
+        xs, jnp.array(hs), n=n, key=k, query_block=1500)))(x, keys)
+    assert isinstance(batched, SampledKernelSums)
+    assert batched.log_ratio.shape == (2, 3, half + m // 2)
+    assert batched.log_ratio.dtype == jnp.float64
+    # the two halves side by side: the fixed query's 8000 values, and the 400 queries
+    fields = [np.asarray(a) for a in (batched.log_ratio, batched.largest_fraction,
+                                      batched.participation_ratio)]
+    fixed = [np.concatenate([f[0, :, :half], f[1, :, :half]], axis=-1) for f in fields]
+    rand = [np.concatenate([f[0, :, half:], f[1, :, half:]], axis=-1) for f in fields]
+    queries = np.asarray(queries).reshape(m, d)
     # W = ρ̂/E ρ̂ at the fixed query has mean 1 and variance the exact relative variance
     # (4 standard errors)
     for k, h in enumerate(hs):
-        w = np.exp(log_ratio[k, :reps])
+        w = np.exp(fixed[0][k])
         assert abs(w.mean() - 1.0) < 4 * w.std() / math.sqrt(reps)
         rel_var = float(gaussian_kde_relative_variance(x0, h, n))
         m4 = np.mean((w - w.mean()) ** 4)
         assert abs(w.var() - rel_var) < 4 * math.sqrt((m4 - w.var() ** 2) / reps)
     # the markers are those of a sum of n terms
-    assert np.all((largest >= 1 / n) & (largest <= 1))
-    assert np.all((participation >= 1) & (participation <= n))
+    for largest, participation in zip(fixed[1:2] + rand[1:2], fixed[2:] + rand[2:],
+                                      strict=True):
+        assert np.all((largest >= 1 / n) & (largest <= 1))
+        assert np.all((participation >= 1) & (participation <= n))
     # the control-variate cross-entropy over the N(0, I) queries agrees with the plain
     # −mean ln ρ̂(x_j)/d (ln E_y ρ̂ from scipy at each query) within 4 standard errors of the
     # plain one, and is less noisy
-    random = SampledKernelSums(bandwidths=sums.bandwidths,
-                               log_ratio=jnp.asarray(log_ratio[:, reps:]),
-                               largest_fraction=jnp.asarray(largest[:, reps:]),
-                               participation_ratio=jnp.asarray(participation[:, reps:]),
-                               dimension=d)
+    random = SampledKernelSums(bandwidths=jnp.array(hs), log_ratio=jnp.asarray(rand[0]),
+                               largest_fraction=jnp.asarray(rand[1]),
+                               participation_ratio=jnp.asarray(rand[2]), dimension=d)
     estimate, error = random.cross_entropy()
     for k, h in enumerate(hs):
         log_mean = st.multivariate_normal(np.zeros(d), (1 + h * h) * np.eye(d)).logpdf(
-            np.asarray(queries))
-        plain = -(log_mean + log_ratio[k, reps:]) / d
+            queries)
+        plain = -(log_mean + rand[0][k]) / d
         plain_se = plain.std(ddof=1) / math.sqrt(m)
         assert abs(float(estimate[k]) - plain.mean()) < 4 * plain_se
         assert float(error[k]) < plain_se
         np.testing.assert_allclose(float(error[k]),
-                                   log_ratio[k, reps:].std(ddof=1) / (d * math.sqrt(m)),
+                                   rand[0][k].std(ddof=1) / (d * math.sqrt(m)),
                                    rtol=1e-12)
 
 
-def test_blocks_jit_vmap_and_float32():
+@pytest.mark.slow  # two more compilations; the default suite runs the pipeline under jit/vmap
+def test_blocks_and_float32():
     x = jax.random.normal(jax.random.key(0), (7, 4))
     hs = jnp.array([0.5, 1.0, 30.0])
     key = jax.random.key(2)
     keys = jnp.stack([key, jax.random.key(5)])
-    batched = jax.jit(jax.vmap(lambda k: sampled_kernel_sums(x, hs, n=30, key=k)))(keys)
-    assert isinstance(batched, SampledKernelSums)
+    batched = jax.vmap(lambda k: sampled_kernel_sums(x, hs, n=30, key=k))(keys)
     assert batched.log_ratio.shape == (2, 3, 7) and batched.log_ratio.dtype == jnp.float32
     log_ratio, participation = np.asarray(batched.log_ratio), np.asarray(
         batched.participation_ratio)
