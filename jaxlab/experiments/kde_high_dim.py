@@ -243,7 +243,7 @@ EXPERIMENT = Experiment(
     subpackage="kde",
     config=KDEHighDimConfig,
     run=run,
-    quick_runtime_s=23.0,
+    quick_runtime_s=27.0,
     description="Condensed, heavy-tailed and CLT regimes of Gaussian KDE at ln n / d fixed; "
                 "the KL-optimal bandwidth vs the asymptotic prediction",
 )

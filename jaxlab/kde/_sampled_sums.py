@@ -69,7 +69,7 @@ class SampledKernelSums(eqx.Module):
         **Returns:** `(estimate, standard_error)`, each `(H,)`; the standard error is
         std(ln W)/(d √m) (needs m ≥ 2).
         """
-        return _cross_entropy(self.bandwidths, self.log_ratio, self.dimension)
+        return _cross_entropy(self.bandwidths, self.log_ratio, self._d())
 
     def optimal_bandwidth(self, *, key: PRNGKeyArray, num_resamples: int = 200
                           ) -> CrossEntropyOptimum:
@@ -91,10 +91,15 @@ class SampledKernelSums(eqx.Module):
         if self.bandwidths.shape[-1] < 3:
             raise ValueError(message(fn, "bandwidths", "at least 3 (a minimum to bracket)",
                                      self.bandwidths.shape[-1]))
-        return _optimal_bandwidth(self, key, num_resamples)
+        return _optimal_bandwidth(self.bandwidths, self.log_ratio, self._d(), key,
+                                  num_resamples)
+
+    def _d(self):
+        """d as an array: one compilation serves every dimension."""
+        return jnp.asarray(self.dimension, self.log_ratio.dtype)
 
 
-@functools.partial(jax.jit, static_argnums=2)
+@jax.jit
 def _cross_entropy(bandwidths, log_ratio, d):
     h2 = bandwidths**2
     exact = 0.5 * jnp.log(2 * jnp.pi * (1 + h2)) + 0.5 / (1 + h2)
@@ -104,17 +109,17 @@ def _cross_entropy(bandwidths, log_ratio, d):
     return estimate, error
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _optimal_bandwidth(sums, key, num_resamples):
-    estimate, _ = sums.cross_entropy()
-    log_h = jnp.log(sums.bandwidths)
+@functools.partial(jax.jit, static_argnums=4)
+def _optimal_bandwidth(bandwidths, log_ratio, d, key, num_resamples):
+    estimate, _ = _cross_entropy(bandwidths, log_ratio, d)
+    log_h = jnp.log(bandwidths)
     best = parabolic_minimum(log_h, estimate)
-    m, d = sums.log_ratio.shape[-1], sums.dimension
-    exact = estimate + jnp.mean(sums.log_ratio, axis=-1) / d  # the exact term
+    m = log_ratio.shape[-1]
+    exact = estimate + jnp.mean(log_ratio, axis=-1) / d  # the exact term
     index = jax.random.randint(key, (num_resamples, m), 0, m)
 
     def resampled(rows):
-        curve = exact - jnp.mean(sums.log_ratio[:, rows], axis=-1) / d
+        curve = exact - jnp.mean(log_ratio[:, rows], axis=-1) / d
         return jnp.exp(parabolic_minimum(log_h, curve).location)
 
     boot = jax.vmap(resampled)(index)
