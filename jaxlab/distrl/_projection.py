@@ -40,6 +40,7 @@ from .._core.checks import (
     shape_str,
 )
 from .._core.results import RESULTS, check_status
+from ..metrics import grid_wasserstein_1d
 from ._distributions import categorical_projection
 from ._mdp import FiniteMDP
 
@@ -195,8 +196,7 @@ def delta0_cost(support: Array) -> Array:
 
 def sup_wasserstein1_categorical(p: Array, q: Array, support: Array) -> Array:
     """max over the batch of W₁ between categorical rows `p, q: (..., K)` on `support`."""
-    delta = (support[-1] - support[0]) / (support.shape[0] - 1)
-    return delta * jnp.max(jnp.sum(jnp.abs(jnp.cumsum(p - q, axis=-1)), axis=-1))
+    return jnp.max(grid_wasserstein_1d(p, q, support))
 
 
 def default_tolerance(tol: float | None, support: Array) -> float:

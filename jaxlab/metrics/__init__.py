@@ -2,7 +2,8 @@
 shared by every domain of jaxlab (one implementation each; the domains call these).
 
 **Distribution distances** — `wasserstein_1d` (exact W_p on the line, weighted, by the
-quantile functions; jit/vmap/grad), `optimal_assignment` and `wasserstein` (exact optimal
+quantile functions; jit/vmap/grad), `grid_wasserstein_1d` (W₁ between histograms on one
+grid, O(K), batched), `optimal_assignment` and `wasserstein` (exact optimal
 transport between point clouds), `entropic_wasserstein` (entropic OT by log-domain
 Sinkhorn, with a status), `sliced_wasserstein`, `binned_wasserstein` (W₂ between 2-D
 histograms, with the discarded fractions and a status), `mmd` (RBF, rational-quadratic,
@@ -51,6 +52,7 @@ from ._state_space import StateSpaceDivergence as StateSpaceDivergence
 from ._state_space import state_space_divergence as state_space_divergence
 from ._transport import optimal_assignment as optimal_assignment
 from ._transport import wasserstein as wasserstein
+from ._wasserstein import grid_wasserstein_1d as grid_wasserstein_1d
 from ._wasserstein import sliced_wasserstein as sliced_wasserstein
 from ._wasserstein import wasserstein_1d as wasserstein_1d
 
@@ -63,6 +65,7 @@ __all__ = [
     "dimension_error",
     "energy_distance",
     "entropic_wasserstein",
+    "grid_wasserstein_1d",
     "lyapunov_times",
     "mae",
     "mmd",

@@ -6,7 +6,16 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
-from .._core.checks import check_int, check_key, check_number, common_float_dtype
+from .._core.checks import (
+    as_float_arrays,
+    check_int,
+    check_key,
+    check_ndim,
+    check_number,
+    common_float_dtype,
+    message,
+    shape_str,
+)
 from ._clouds import as_clouds, as_samples, as_weights, normalise
 
 
@@ -103,6 +112,53 @@ def _wasserstein_1d(u, wu, v, wv, order, *, paired: bool):
     else:
         cost = quantile_cost(u, normalise(wu), v, normalise(wv), order)
     return jnp.where(order == 1, cost, cost ** (1 / order))
+
+
+def grid_wasserstein_1d(
+    p: Real[ArrayLike, "*batch K"],
+    q: Real[ArrayLike, "*batch K"],
+    grid: Real[ArrayLike, " K"],
+) -> Float[Array, "*batch"]:
+    """The exact 1-Wasserstein distance between histograms on one common grid,
+    W₁ = Σ_k |F_p(x_k) − F_q(x_k)| (x_{k+1} − x_k), for every row of a batch.
+
+    On a shared support the quantile integral of `wasserstein_1d` reduces to the integral of
+    the gap between the two CDFs (Vallender 1973): O(K) with no sort, which is why the
+    convergence checks of categorical dynamic programmes (C51 supports) use this form.
+
+    **Arguments:**
+
+    - `p`, `q`: probability vectors on `grid` (non-negative, each row summing to 1; not
+      renormalised), shapes `(..., K)` that broadcast.
+    - `grid`: the support, increasing, shape `(K,)` (integers promoted).
+
+    **Returns:** W₁ per row, shape the broadcast batch shape, in the floating dtype of the
+    inputs.
+
+    **Raises:** `TypeError` for non-real input; `ValueError` for a `grid` that is not 1-D or
+    rows whose length is not `K`, or batch shapes that do not broadcast.
+
+    **References:** Vallender, *Calculation of the Wasserstein distance between probability
+    distributions on the line* (1973); Rowland et al., *An Analysis of Categorical
+    Distributional Reinforcement Learning* (AISTATS 2018).
+    """
+    fn = "grid_wasserstein_1d"
+    arrays = as_float_arrays(fn, p=p, q=q, grid=grid)  # an integer grid takes p's dtype
+    p, q, grid = arrays["p"], arrays["q"], arrays["grid"]
+    check_ndim(fn, "grid", grid, 1)
+    k = grid.shape[0]
+    for name, x in (("p", p), ("q", q)):
+        if x.ndim < 1 or x.shape[-1] != k:
+            raise ValueError(message(fn, name, f"of shape (..., K) with K = {k} grid points",
+                                     f"shape {shape_str(x)}"))
+    try:
+        jnp.broadcast_shapes(p.shape, q.shape)
+    except ValueError:
+        raise ValueError(message(fn, "p and q", "of broadcastable shapes",
+                                 f"{shape_str(p)} and {shape_str(q)}")) from None
+    dtype = common_float_dtype(p, q, grid)
+    gap = jnp.cumsum(p.astype(dtype) - q.astype(dtype), axis=-1)[..., :-1]
+    return jnp.sum(jnp.abs(gap) * jnp.diff(grid.astype(dtype)), axis=-1)
 
 
 def sliced_wasserstein(
