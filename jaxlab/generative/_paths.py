@@ -34,6 +34,7 @@ from .._core.checks import (
     check_choice,
     check_instance,
     check_number,
+    common_float_dtype,
     message,
     shape_str,
 )
@@ -340,7 +341,12 @@ def convert(prediction: ArrayLike, x: ArrayLike, t: Real[ArrayLike, ""], path, *
                                  f"shape {shape_str(prediction)}"))
     if source == target:
         return prediction
-    c = path.coefficients(t)
+    dtype = common_float_dtype(prediction, x)
+    return _convert(prediction, x, path.coefficients(jnp.asarray(t, dtype)), source,
+                    target).astype(dtype)  # a Python-float or float64 time does not widen
+
+
+def _convert(prediction, x, c, source, target):
     s2, ssd = c.noise2, c.noise_dnoise
     sigma = jnp.sqrt(s2)
     if source == "noise":
