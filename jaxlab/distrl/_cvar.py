@@ -29,7 +29,9 @@ class CVaRSolution(AbstractResult):
       left the grid from −b, so the value there is not that of a policy).
     - `cvar_error`: a bound on |`cvar` − the CVaR_τ of the return of `policy` started at
       `initial_stock`|: the projection error of its return distribution over τ (CVaR_τ is
-      1/τ-Lipschitz in the 1-Wasserstein distance); 0 on a support holding every return.
+      1/τ-Lipschitz in the 1-Wasserstein distance); 0 on a support holding every return;
+      +inf when a stock reachable from `initial_stock` falls between grid points (the
+      interpolation between the continuations has no bound).
     - `policy`: the CVaR-optimal `StockPolicy` (start it at `initial_stock`).
     - `solution`: the `StockSolution` of the inner problem max E min(c + G, 0).
     - `tau`: τ.
@@ -144,6 +146,8 @@ def _outer_search(initial, solution, grid, relevant, tau, covered):
     objective = np.where(valid, -grid + v / tau, -np.inf)
     best = int(np.argmax(objective))
     error = float(initial @ projection_error[:, best]) / tau
+    if np.any(live & off[:, best]):
+        error = np.inf    # interpolated between grid points: the projection bound does not hold
     inner = solution.status
     if bool(inner == RESULTS.not_converged) or bool(inner == RESULTS.nonfinite):
         status = inner

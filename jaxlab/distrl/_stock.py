@@ -126,12 +126,13 @@ def _initial_sweep(mdp, grid, support):
                   jnp.zeros((s, c), bool))
 
 
-def _backup_all(mdp, plan, splan, support, nxt: _Sweep):
-    """Per action: eta (S, C, A, K), err, left, off (S, C, A)."""
+def _backup_all(mdp, plan, splan, support, nxt: _Sweep, last=False):
+    """Per action: eta (S, C, A, K), err, left, off (S, C, A). At the `last` step of a
+    finite horizon the next stock is not flagged: the continuation is δ₀ from every stock."""
     eta, err = _stock_backup(mdp, plan, splan, nxt.xi, nxt.err, delta0(support),
                              delta0_cost(support))
-    left = _flag_backup(mdp, splan, nxt.left, splan.clipped)
-    off = _flag_backup(mdp, splan, nxt.off, splan.between)
+    left = _flag_backup(mdp, splan, nxt.left, splan.clipped & ~last)
+    off = _flag_backup(mdp, splan, nxt.off, splan.between & ~last)
     return eta, err, left, off
 
 
@@ -194,13 +195,14 @@ class StockSolution(AbstractResult):
       shifted by c).
     - `values`: `(S, C)` the objective K(law(c + G)) under `policy`, from (s, c) at t = 0.
     - `policy`: the greedy `StockPolicy`.
-    - `left_grid`: `(S, C)` True where a stock reachable from (s, c) left the grid (it was
-      clamped to the end point, so the value there is an approximation). With γ < 1 and no
+    - `left_grid`: `(S, C)` True where a stock reachable from (s, c) at a step that still
+      acts on it (not the stock after the last reward) left the grid (it was clamped to the
+      end point, so the value there is an approximation). With γ < 1 and no
       horizon the stock grows like γ^(−t) and leaves every grid: the clamp is then the
       approximation, harmless for objectives that are constant or linear beyond the grid's
       ends (min(x, 0) and 1[x ≥ 0] with ends beyond ±max|G|).
-    - `off_grid`: `(S, C)` True where a stock reachable from (s, c) fell between two grid
-      points (the continuations from both were mixed by linear interpolation).
+    - `off_grid`: `(S, C)` True where such a stock fell between two grid points (the
+      continuations from both were mixed by linear interpolation).
     - `projection_error`: `(S, C)` a bound on the 1-Wasserstein distance between the law of
       G under the greedy choice from (s, c) and the law the categorical projection computed
       (0 when the support holds every return); for a Lipschitz utility u the value error is
@@ -349,8 +351,8 @@ def _savi(mdp, objective, grid, support, plan, starts, tol, max_iterations, tie)
     splan = stock_plan(mdp, grid)
     gamma = mdp.discount
 
-    def sweep(nxt: _Sweep, scale):
-        per_action = _backup_all(mdp, plan, splan, support, nxt)
+    def sweep(nxt: _Sweep, scale, last=False):
+        per_action = _backup_all(mdp, plan, splan, support, nxt, last)
         action, value = _greedy(_objective_values(objective, per_action[0], grid, support,
                                                   scale), tie)
         return per_action[0], _select(per_action, action), action, value
@@ -361,7 +363,7 @@ def _savi(mdp, objective, grid, support, plan, starts, tol, max_iterations, tie)
         # and compiled once (the values and η that remain are those of t = 0)
         def step(carry, t):
             nxt, _, _ = carry
-            eta, new, action, value = sweep(nxt, gamma ** t)
+            eta, new, action, value = sweep(nxt, gamma ** t, t == mdp.horizon - 1)
             return (new, eta, value), action
 
         s_, c_, a_, k_ = mdp.num_states, grid.shape[0], mdp.num_actions, support.shape[0]
@@ -460,17 +462,18 @@ def _evaluate_stock(mdp, policy, support, plan, starts, tol, max_iterations,
     s, c = mdp.num_states, grid.shape[0]
     end = _initial_sweep(mdp, grid, support)
 
-    def sweep(nxt, action):
-        return _select(_backup_all(mdp, plan, splan, support, nxt), action)
+    def sweep(nxt, action, last=False):
+        return _select(_backup_all(mdp, plan, splan, support, nxt, last), action)
 
     if mdp.horizon is not None:
         actions = jnp.broadcast_to(policy.actions, (mdp.horizon, s, c))
 
-        def step(carry, action):
-            new = sweep(carry, action)
+        def step(carry, xs):
+            action, t = xs
+            new = sweep(carry, action, t == mdp.horizon - 1)
             return new, new
 
-        at0, steps = jax.lax.scan(step, end, actions, reverse=True)
+        at0, steps = jax.lax.scan(step, end, (actions, jnp.arange(mdp.horizon)), reverse=True)
         it, res, conv = jnp.asarray(mdp.horizon), jnp.zeros((), support.dtype), jnp.asarray(True)
         if all_steps:   # (H + 1, ...) the sweeps of every step and the end
             at0 = jax.tree.map(lambda xs, x: jnp.concatenate([xs, x[None]], axis=0), steps, end)
@@ -557,8 +560,9 @@ def _improve(mdp, objective, policy, support, plan, starts, tol, max_iterations,
         # η_t(s, c, a) from the sweeps at t + 1, for every t at once
         scales = mdp.discount ** jnp.arange(mdp.horizon, dtype=support.dtype)
         following = jax.tree.map(lambda x: x[1:], steps)
-        per_action = jax.vmap(lambda nxt: _backup_all(mdp, plan, splan, support, nxt))(
-            following)
+        per_action = jax.vmap(lambda nxt, t: _backup_all(mdp, plan, splan, support, nxt,
+                                                         t == mdp.horizon - 1))(
+            following, jnp.arange(mdp.horizon))
         values = jax.vmap(lambda e, sc: _objective_values(objective, e, grid, support, sc))(
             per_action[0], scales)
         actions, best = _greedy(values, tie, policy.actions)

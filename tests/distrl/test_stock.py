@@ -108,6 +108,8 @@ def test_an_integer_grid_for_half_integer_rewards_is_flagged(float64):
     assert grid.shape == half_grid.shape
     sol = D.optimize_cvar(mdp, 0.3, stock_grid=grid, throw=False)
     assert sol.status == RESULTS.inexact_support and not bool(sol.converged)
+    # stocks fell between the integers: no bound on the CVaR's error (it is off by ~0.4)
+    assert float(sol.cvar_error) == np.inf and float(exact.cvar) - float(sol.cvar) > 0.1
     with pytest.raises(Exception, match="optimize_cvar: The support does not contain every "
                                         "reachable value"):
         D.optimize_cvar(mdp, 0.3, stock_grid=grid)
@@ -122,13 +124,18 @@ def test_an_integer_grid_for_half_integer_rewards_is_flagged(float64):
 
 
 def _reachable_stocks(rewards, horizon):
-    """Every partial return and every stock −b + partial return, b a full return (sets of
-    floats rounded to 1e-12), enumerated by brute force."""
-    partial, sums = {0.0}, {0.0}
+    """Every partial return and every stock −b + partial return, b a partial return,
+    enumerated by brute force (values equal to 1e-9 merged, each kept as computed, not
+    rounded: a rounded grid point is not the stock c + r the DP reaches from it)."""
+
+    def unique(values):
+        return list({round(v, 9): v for v in values}.values())
+
+    partial, sums = [0.0], [0.0]
     for _ in range(horizon):
-        sums = {round(x + r, 12) for x in sums for r in rewards}
-        partial |= sums
-    return sorted({round(-b + p, 12) for b in partial for p in partial})
+        sums = unique(x + r for x in sums for r in rewards)
+        partial = unique(partial + sums)
+    return sorted(unique(-b + p for b in partial for p in partial))
 
 
 def test_irrational_rewards_report_their_projection_error(float64):
@@ -284,14 +291,20 @@ def test_expected_utilities_do_not_warn(float64):
 
 def test_a_grid_too_small_is_flagged(float64):
     mdp = D.risky_safe_chain(3)
+    # from c0 = 0 the greedy (safe, a tie at value 0) policy holds stock 2 > 1 at step 2
     sol = D.stock_augmented_value_iteration(mdp, D.NegativePart(),
-                                            stock_grid=jnp.arange(-2.0, 3.0), throw=False)
-    assert bool(sol.left_grid[0, 2])          # from c0 = 0 the stock can reach 9 > 2
+                                            stock_grid=jnp.arange(-3.0, 2.0), throw=False)
+    assert bool(sol.left_grid[0, 3])
     assert sol.status == RESULTS.left_grid
     with pytest.raises(Exception, match="stock_augmented_value_iteration: A value left the "
                                         "grid"):
         D.stock_augmented_value_iteration(mdp, D.NegativePart(),
-                                          stock_grid=jnp.arange(-2.0, 3.0))
+                                          stock_grid=jnp.arange(-3.0, 2.0))
+    # on −2..2 it reaches 3 only after its last step, where no decision depends on it: exact
+    fits = D.stock_augmented_value_iteration(mdp, D.NegativePart(),
+                                             stock_grid=jnp.arange(-2.0, 3.0))
+    assert fits.status == RESULTS.successful and not bool(fits.left_grid[0, 2])
+    assert float(fits.value(0.0)) == 0.0
     full = D.stock_augmented_value_iteration(mdp, D.NegativePart())   # 0..9
     np.testing.assert_array_equal(np.asarray(full.stock_grid), np.arange(10))
     assert full.status == RESULTS.successful and not bool(full.left_grid[0, 0])
