@@ -19,7 +19,14 @@ from .._core.checks import (
 )
 from ._brownian import brownian_driver, check_grid_steps
 from ._fields import MLPField, NeighbourField
-from ._ode import check_dt0, check_key_for_fields, check_max_steps, check_state, check_times
+from ._ode import (
+    check_dt0,
+    check_key_for_fields,
+    check_max_steps,
+    check_path_batch,
+    check_state,
+    check_times,
+)
 from ._signature import signature_mmd
 
 
@@ -205,7 +212,7 @@ def with_time(ts: Real[ArrayLike, "n T"], xs: Real[ArrayLike, "n T c"]
 def with_basepoint(paths: Real[ArrayLike, "n T c"]) -> Float[Array, "n T+1 c"]:
     """Paths with a basepoint prepended: channel 0 (time, see `with_time`) keeps its first
     value, the other channels start from 0. A signature is blind to translations; the jump
-    from the basepoint to the first point makes it     see where a path starts.
+    from the basepoint to the first point makes it see where a path starts.
 
     **Raises:** `ValueError` unless `paths` is `(n, T, c)` with c ≥ 2; `TypeError` for
     non-real input.
@@ -248,11 +255,7 @@ def signature_mmd_loss(generator, batch, *, key: PRNGKeyArray, depth: int = 4,
     check_callable(fn, "generator", generator)
     basepoint = check_bool(fn, "basepoint", basepoint)
     key = check_key(fn, key)
-    ts, xs = batch
-    xs = as_float_array(fn, "xs", xs)
-    if xs.ndim != 3 or jnp.shape(ts) != xs.shape[:2]:
-        raise ValueError(message(fn, "batch", "(ts, xs) of shapes (B, T) and (B, T, c)",
-                                 f"shapes {shape_str(ts)} and {shape_str(xs)}"))
+    ts, xs = check_path_batch(fn, batch)
     keys = jax.random.split(key, xs.shape[0])
     fake = jax.vmap(lambda t, k: generator(t, key=k))(ts, keys)
     return _path_mmd(ts, fake, xs, depth, basepoint)
@@ -294,9 +297,8 @@ def dc_gan_loss(model: DirectedChainSDE, batch, *, key: PRNGKeyArray, depth: int
     decorrelation = check_number(fn, "decorrelation", decorrelation, minimum=0.0)
     basepoint = check_bool(fn, "basepoint", basepoint)
     key = check_key(fn, key)
-    ts, xs = batch
-    xs = as_float_array(fn, "xs", xs)
-    if xs.ndim != 3 or xs.shape[0] < 3:
+    ts, xs = check_path_batch(fn, batch, "size")
+    if xs.shape[0] < 3:
         raise ValueError(message(fn, "xs", "a batch of shape (B, T, size) with B >= 3 paths "
                                  "(neighbour and initial value from other paths)",
                                  f"shape {shape_str(xs)}"))

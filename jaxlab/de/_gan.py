@@ -10,10 +10,10 @@ import jax.numpy as jnp
 import optax
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
-from .._core.checks import as_float_array, check_callable, check_int, check_key, message, shape_str
+from .._core.checks import check_callable, check_int, check_key, message
 from ._cde import NeuralCDE, control_path
 from ._fields import lipswish
-from ._ode import check_times
+from ._ode import check_path_batch, check_times
 from ._sde import NeuralSDE
 
 
@@ -147,11 +147,7 @@ def sde_gan_losses(model: SDEGAN, batch, *, key: PRNGKeyArray
     Infinite-Dimensional GANs* (ICML 2021), §4.
     """
     key = check_key("sde_gan_losses", key)
-    ts, xs = batch
-    xs = as_float_array("sde_gan_losses", "xs", xs)
-    if xs.ndim != 3 or jnp.shape(ts) != xs.shape[:2]:
-        raise ValueError(message("sde_gan_losses", "batch", "(ts, xs) of shapes (B, T) and "
-                                 "(B, T, c)", f"shapes {shape_str(ts)} and {shape_str(xs)}"))
+    ts, xs = check_path_batch("sde_gan_losses", batch)
     keys = jax.random.split(key, xs.shape[0])
     fake = jax.vmap(lambda t, k: model.generator(t, key=k))(ts, keys)
     fake = jnp.where(jnp.isnan(xs), jnp.nan, _flip_gradient(fake))

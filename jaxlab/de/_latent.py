@@ -20,7 +20,7 @@ from .._core.checks import (
 from .._core.results import RESULTS, AbstractResult, check_status, from_diffrax
 from ._cde import observed_entries
 from ._fields import MLPField
-from ._ode import check_dt0, check_max_steps, check_state, check_times
+from ._ode import check_dt0, check_max_steps, check_path_batch, check_state, check_times
 from ._sde import sde_defaults
 from ._solution import DESolution, solution
 
@@ -360,12 +360,7 @@ def latent_sde_loss(model: LatentSDE, batch, *, key: PRNGKeyArray
     Equations* (AISTATS 2020).
     """
     key = check_key("latent_sde_loss", key)
-    ts, xs = batch
-    xs = as_float_array("latent_sde_loss", "xs", xs)
-    if xs.ndim != 3 or jnp.shape(ts) != xs.shape[:2]:
-        raise ValueError(message("latent_sde_loss", "batch", "(ts, xs) of shapes (B, T) and "
-                                 "(B, T, data_size)",
-                                 f"shapes {shape_str(ts)} and {shape_str(xs)}"))
+    ts, xs = check_path_batch("latent_sde_loss", batch, "data_size")
     keys = jax.random.split(key, xs.shape[0])
     elbo, parts = jax.vmap(lambda t, x, k: model.elbo(t, x, key=k))(ts, xs, keys)
     entries = jnp.maximum(jnp.sum(jnp.isfinite(xs)), 1)

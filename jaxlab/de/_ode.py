@@ -2,6 +2,7 @@
 
 import diffrax
 import equinox as eqx
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import as_float_array, check_int, check_key, check_number, message, shape_str
@@ -54,6 +55,24 @@ def check_dt0(fn: str, dt0, none_ok: bool = False) -> float | None:
 
 def check_max_steps(fn: str, max_steps) -> int:
     return check_int(fn, "max_steps", max_steps, minimum=1)
+
+
+def check_path_batch(fn: str, batch, channels: str = "c") -> tuple[ArrayLike, Array]:
+    """`batch = (ts, xs)` of a path loss: times `(B, T)` and values `(B, T, channels)`.
+    Returns `(ts, xs)` with `xs` a floating array (integers promoted); a `TypeError` naming
+    `fn` when `batch` is not a pair, a `ValueError` with both shapes when they disagree."""
+    want = f"(ts, xs) of shapes (B, T) and (B, T, {channels})"
+    if not isinstance(batch, (tuple, list)):
+        raise TypeError(message(fn, "batch", want, f"a {type(batch).__name__}"))
+    if len(batch) != 2:
+        raise ValueError(message(fn, "batch", want,
+                                 f"a {type(batch).__name__} of length {len(batch)}"))
+    ts, xs = batch
+    xs = as_float_array(fn, "xs", xs)
+    if xs.ndim != 3 or np.shape(ts) != xs.shape[:2]:
+        raise ValueError(message(fn, "batch", want,
+                                 f"shapes {shape_str(ts)} and {shape_str(xs)}"))
+    return ts, xs
 
 
 class NeuralODE(eqx.Module):

@@ -128,7 +128,7 @@ def evaluate(field, task: str, config: FM2DConfig, key) -> dict:
 def run(config: FM2DConfig, *, key) -> Result:
     """Train I-CFM and OT-CFM on each task; W2 and normalised path energy."""
     tasks, methods = config.tasks.split(","), config.methods.split(",")
-    metrics, samples = {}, {}
+    scores, samples = {}, {}
     keys = jax.random.split(key, len(tasks))
     for task, k_task in zip(tasks, keys, strict=True):
         k_train, k_eval = jax.random.split(k_task)
@@ -136,14 +136,14 @@ def run(config: FM2DConfig, *, key) -> Result:
             # the same data, initialisation and evaluation points for both couplings
             field, seconds = train_field(task, method, config, k_train)
             out = evaluate(field, task, config, k_eval)
-            metrics[f"w2_{method}_{task}"] = out["w2"]
-            metrics[f"npe_{method}_{task}"] = out["npe"]
-            metrics[f"train_s_{method}_{task}"] = seconds
+            scores[f"w2_{method}_{task}"] = out["w2"]
+            scores[f"npe_{method}_{task}"] = out["npe"]
+            scores[f"train_s_{method}_{task}"] = seconds
             samples[(task, method)] = out["samples"]
     references = {}
-    if "w2_icfm_8gaussians-moons" in metrics and "w2_otcfm_8gaussians-moons" in metrics:
+    if "w2_icfm_8gaussians-moons" in scores and "w2_otcfm_8gaussians-moons" in scores:
         references["w2_otcfm_8gaussians-moons"] = Reference(
-            metrics["w2_icfm_8gaussians-moons"], "jaxlab issue #7 (the I-CFM value of this run)",
+            scores["w2_icfm_8gaussians-moons"], "jaxlab issue #7 (the I-CFM value of this run)",
             "OT-CFM's W2 no larger than I-CFM's on 8 Gaussians → moons")
     fig = Figure(figsize=(3.2 * len(methods), 3.2 * len(tasks)))
     axes = fig.subplots(len(tasks), len(methods), squeeze=False)
@@ -151,14 +151,14 @@ def run(config: FM2DConfig, *, key) -> Result:
         for j, method in enumerate(methods):
             pts = samples[(task, method)]
             axes[i, j].scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.4)
-            axes[i, j].set_title(f"{method}: {task}\nW2 {metrics[f'w2_{method}_{task}']:.3f}, "
-                                 f"NPE {metrics[f'npe_{method}_{task}']:.3f}", fontsize=8)
+            axes[i, j].set_title(f"{method}: {task}\nW2 {scores[f'w2_{method}_{task}']:.3f}, "
+                                 f"NPE {scores[f'npe_{method}_{task}']:.3f}", fontsize=8)
     fig.tight_layout()
     parts = [f"{task}: " + ", ".join(
-        f"{m} W2 {metrics[f'w2_{m}_{task}']:.3f} / NPE {metrics[f'npe_{m}_{task}']:.3f}"
+        f"{m} W2 {scores[f'w2_{m}_{task}']:.3f} / NPE {scores[f'npe_{m}_{task}']:.3f}"
         for m in methods) for task in tasks]
     summary = f"After {config.steps} steps — " + "; ".join(parts) + "."
-    return Result(metrics=metrics, figures={"samples": fig}, references=references,
+    return Result(metrics=scores, figures={"samples": fig}, references=references,
                   summary=summary)
 
 

@@ -26,6 +26,9 @@ def eight_gaussians(n: int, *, key: PRNGKeyArray, radius: float = 5.0,
     the standard deviation is 0.1^¼ ≈ 0.56; per coordinate the mean is 0 and the variance
     radius²/2 + std².
 
+    **Arguments:** `n` (samples), `key` (keyword-only), `radius` (of the circle of centres),
+    `std` (of the isotropic noise).
+
     **Returns:** samples of shape `(n, 2)`.
 
     **Raises:** `TypeError`/`ValueError` unless `n` is a positive int, `key` a PRNG key and
@@ -55,6 +58,9 @@ def moons(n: int, *, key: PRNGKeyArray, noise: float = 0.2) -> Float[Array, "n 2
     Before the affine map, a point is (cos θ, sin θ) (outer moon) or (1 − cos θ,
     ½ − sin θ) (inner moon) with θ ~ U[0, π] and each moon chosen with probability ½.
 
+    **Arguments:** `n` (samples), `key` (keyword-only), `noise` (the width of the uniform
+    shift).
+
     **Returns:** samples of shape `(n, 2)`.
 
     **Raises:** `TypeError`/`ValueError` unless `n` is a positive int, `key` a PRNG key and
@@ -83,6 +89,9 @@ def toy_pair(name: str, n: int, *, key: PRNGKeyArray
     - `"8gaussians-moons"`: `eight_gaussians` → `moons`;
     - `"normal-8gaussians"`: N(0, I) → `eight_gaussians`.
 
+    **Arguments:** `name` (one of the two above), `n` (samples of each side), `key`
+    (keyword-only; split into the base's key and the target's).
+
     **Returns:** `(x0, x1)`, each of shape `(n, 2)`.
 
     **Raises:** `ValueError` for an unknown name; as `eight_gaussians` otherwise.
@@ -102,6 +111,9 @@ def ring_mixture(components: int = 8, *, radius: float = 2.0, std: float = 0.25
     """Equal-weight isotropic Gaussians of standard deviation `std` at the vertices of a
     regular polygon of `components` vertices and circumradius `radius`, the first on the
     positive x axis: the multi-modal 2-D target of score-based diffusion tests.
+
+    **Arguments:** `components` (the number of Gaussians), `radius` (the circumradius), `std`
+    (of each component).
 
     **Returns:** the `GaussianMixture` (exact density, score and samples; default floating
     dtype).

@@ -180,6 +180,13 @@ def test_dcsde_bad_input(user_errors):
                        decorrelation=-1.0)
     with pytest.raises(ValueError, match=r"B >= 3 paths .*got shape \(2, 4, 2\)"):
         de.dc_gan_loss(model, (jnp.zeros((2, 4)), jnp.zeros((2, 4, 2))), key=jax.random.key(1))
+    with pytest.raises(ValueError, match=r"dc_gan_loss: batch must be \(ts, xs\) of shapes "
+                                         r"\(B, T\) and \(B, T, size\), got shapes \(3, 5\) "
+                                         r"and \(3, 4, 2\)"):
+        de.dc_gan_loss(model, (jnp.zeros((3, 5)), jnp.zeros((3, 4, 2))), key=jax.random.key(1))
+    with pytest.raises(TypeError, match=r"dc_gan_loss: batch must be \(ts, xs\) of shapes "
+                                        r"\(B, T\) and \(B, T, size\), got a ArrayImpl"):
+        de.dc_gan_loss(model, jnp.zeros((3, 4, 2)), key=jax.random.key(1))
     with pytest.raises(ValueError, match="propagate: times must be a positive int, got 0"):
         model.propagate(ts, jnp.zeros((3, 2)), jnp.zeros((3, 4, 2)), key=jax.random.key(1),
                         times=0)
