@@ -10,6 +10,8 @@ import pytest
 from jaxlab import distrl as D
 from jaxlab.distrl import _qrdqn_train
 
+from .test_qrdqn import SAFE_RISKY, _constant_network
+
 
 def test_network_shapes_dtypes_and_batching(float64):
     net = eqx.filter_jit(D.StockQNetwork(3, 2, 8, horizon=5, stock_scale=10.0,
@@ -29,22 +31,11 @@ def test_network_shapes_dtypes_and_batching(float64):
     assert stationary.mlp.layers[0].in_features == 4
 
 
-def _constant_network(quantiles_by_action, horizon=4):
-    """A StockQNetwork whose output is `quantiles_by_action` (A, Q) whatever the input."""
-    q = np.asarray(quantiles_by_action, np.float32)
-    net = D.StockQNetwork(1, q.shape[0], q.shape[1], horizon=horizon, width=4, depth=1,
-                          key=jax.random.key(0))
-    last = net.mlp.layers[-1]
-    net = eqx.tree_at(lambda n: n.mlp.layers[-1].weight, net, jnp.zeros_like(last.weight))
-    return eqx.tree_at(lambda n: n.mlp.layers[-1].bias, net, jnp.asarray(q.reshape(-1)))
-
-
 def _identity(x):
     return x
 
 
 # action 0: safe, G = 1 surely; action 1: risky, G = −3 or 5 (quantiles −3, 5, 5, 5)
-SAFE_RISKY = [[1.0, 1.0, 1.0, 1.0], [-3.0, 5.0, 5.0, 5.0]]
 
 
 @pytest.mark.parametrize(("stock", "action", "values"), [

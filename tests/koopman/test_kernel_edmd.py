@@ -9,21 +9,7 @@ import pytest
 
 from jaxlab import koopman as kp
 
-B = np.array([[0.9, 0.2], [0.0, 0.5]])
-
-
-def _linear_pairs(m=400, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1, 1, (m, 2))
-    return x, x @ B.T
-
-
-def _nonlinear_pairs(m=400, seed=1):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-1, 1, (m, 2))
-    y = np.stack([0.9 * x[:, 0] + 0.1 * np.sin(3 * x[:, 1]),
-                  0.8 * x[:, 1] - 0.2 * x[:, 0] ** 2], axis=1)
-    return x, y
+from .test_edmd import B, _linear_pairs, _nonlinear_pairs
 
 
 def test_kernel_edmd_equals_williams_formula(float64):
