@@ -83,3 +83,17 @@ def _unoptimised_compiles(request):
     jax.config.update("jax_disable_most_optimizations", True)
     yield
     jax.config.update("jax_disable_most_optimizations", previous)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop JAX's caches of traced and compiled programs after each test file.
+
+    Every compiled CPU program keeps its own memory mappings for as long as a cache holds
+    it; a worker that ran ~800 tests without releasing them reached Linux's default limit of
+    65,530 mappings per process (`vm.max_map_count`), and the next compilation segfaulted
+    inside XLA. Test files share almost no programs, so clearing between files costs
+    little compile time.
+    """
+    yield
+    jax.clear_caches()
