@@ -48,9 +48,13 @@ def _sinkhorn_host(a, b, cost, epsilon, *, max_iter: int, tol: float):
 
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
-    plan, log = ot.sinkhorn(a / a.sum(), b / b.sum(), np.asarray(cost, np.float64),
-                            float(epsilon), method="sinkhorn_log", numItermax=max_iter,
-                            stopThr=tol, log=True, warn=False)
+    # POT's log dict also holds the scalings exp(log u), exp(log v), which overflow at small
+    # ε; they are not used here, and the plan itself is formed in the log domain (checked
+    # for finiteness by the caller, status `nonfinite`)
+    with np.errstate(over="ignore"):
+        plan, log = ot.sinkhorn(a / a.sum(), b / b.sum(), np.asarray(cost, np.float64),
+                                float(epsilon), method="sinkhorn_log", numItermax=max_iter,
+                                stopThr=tol, log=True, warn=False)
     error = log["err"][-1] if log["err"] else np.inf
     return plan, np.asarray(error), np.asarray(log["niter"] + 1, np.int32)
 
