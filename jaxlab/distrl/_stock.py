@@ -253,7 +253,9 @@ def _from_initial(grid, initial, x, initial_stock):
     return jnp.einsum("s,s...->...", initial, (1 - w) * x[:, lo] + w * x[:, hi])
 
 
-def _check_objective(fn, objective):
+def _check_objective(fn, mdp, objective):
+    """`objective` is an AbstractObjective; warn when the DP does not optimise it (not
+    mixture-indifferent, or not scale-free under discounting with no horizon)."""
     check_instance(fn, "objective", objective, AbstractObjective,
                    "an AbstractObjective (e.g. ExpectedUtility(f))")
     if not objective.mixture_indifferent:
@@ -262,6 +264,13 @@ def _check_objective(fn, objective):
             "with stock augmentation does not optimise it (the greedy policy is "
             "time-inconsistent and can be strictly suboptimal). Use an expected utility, or "
             "optimize_cvar for CVaR.", MixtureWarning, stacklevel=3)
+    if objective.mixture_indifferent and mdp.discount < 1.0 and mdp.horizon is None \
+            and not objective.positively_homogeneous:
+        warnings.warn(
+            f"{type(objective).__name__} is not declared positively homogeneous: with "
+            "discount < 1 and no horizon the greedy step uses K at every time step, which is "
+            "exact only if K is indifferent to scaling by the discount", MixtureWarning,
+            stacklevel=3)
 
 
 def _prepare(fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_iterations,
@@ -322,8 +331,7 @@ def stock_augmented_value_iteration(
     Dynamic Programming*, §3–4.
     """
     fn = "stock_augmented_value_iteration"
-    _check_objective(fn, objective)
-    _warn_discounting(mdp, objective)
+    _check_objective(fn, mdp, objective)
     grid, stocks, (support, plan, tol, max_iterations, throw) = _prepare(
         fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_iterations, throw)
     tie = check_number(fn, "tie_tolerance", tie_tolerance, minimum=0.0)
@@ -334,16 +342,6 @@ def stock_augmented_value_iteration(
     return StockSolution(Categorical(support, eta), values,
                          StockPolicy(actions, grid, mdp.discount), at0.left, at0.off, at0.err,
                          iterations, residual, mdp.initial, stocks, status)
-
-
-def _warn_discounting(mdp, objective):
-    if objective.mixture_indifferent and mdp.discount < 1.0 and mdp.horizon is None \
-            and not objective.positively_homogeneous:
-        warnings.warn(
-            f"{type(objective).__name__} is not declared positively homogeneous: with "
-            "discount < 1 and no horizon the greedy step uses K at every time step, which is "
-            "exact only if K is indifferent to scaling by the discount", MixtureWarning,
-            stacklevel=3)
 
 
 @eqx.filter_jit
@@ -519,8 +517,7 @@ def stock_augmented_policy_iteration(
     **Reference:** Pires et al. (2025), §4 (distributional policy iteration).
     """
     fn = "stock_augmented_policy_iteration"
-    _check_objective(fn, objective)
-    _warn_discounting(mdp, objective)
+    _check_objective(fn, mdp, objective)
     grid, stocks, (support, plan, tol, max_iterations, throw) = _prepare(
         fn, mdp, initial_stocks, stock_grid, support, num_atoms, tol, max_iterations, throw)
     tie = check_number(fn, "tie_tolerance", tie_tolerance, minimum=0.0)
