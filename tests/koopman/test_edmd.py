@@ -118,9 +118,18 @@ def _hamiltonian_sample(n, seed, c=0.25):
                                   key=jax.random.key(seed)).points
 
 
-def _spurious_check(states, steps, centres, num_features):
+@pytest.mark.parametrize("size", ["default", pytest.param("overlarge", marks=pytest.mark.slow)])
+def test_spurious_eigenvalues_are_flagged(float64, size):
     """Undamped Duffing sampled from an invariant measure: K is unitary, so σ_inf(K − λ) ≥
-    1 − |λ| and every EDMD eigenvalue inside the disc is spurious. Their residuals say so."""
+    1 − |λ| and every EDMD eigenvalue inside the disc is spurious. Their residuals say so.
+    `default`: 1000 states, one step, 100 RBFs; `overlarge` (~5 s on 2 cores): 1500 states,
+    two steps, 150 RBFs."""
+    if size == "default":
+        points = _hamiltonian_sample(3000, seed=0)
+        states, steps, centres, num_features = points[:1000], 1, points[1000:], 100
+    else:
+        states, steps, num_features = _hamiltonian_sample(1500, seed=0), 2, 150
+        centres = _hamiltonian_sample(3000, seed=1)
     pairs = kp.flow_pairs(_duffing(0.0), _planar(states), dt=0.3, steps=steps)
     dic = kp.RadialBasis.from_data(centres, num_features, key=jax.random.key(1))
     res = kp.edmd(pairs.x[:, :2], pairs.y[:, :2], dic)
@@ -129,18 +138,6 @@ def _spurious_check(states, steps, centres, num_features):
     assert inside.sum() >= 10                       # EDMD does produce spurious eigenvalues
     assert np.all(resid[inside] > 0.1)
     assert np.all(resid >= (1 - lam) - 0.02)        # the isometry bound, up to quadrature
-
-
-def test_spurious_eigenvalues_are_flagged(float64):
-    """The default-suite size of the check below (1000 states, one step, 100 RBFs)."""
-    points = _hamiltonian_sample(3000, seed=0)
-    _spurious_check(points[:1000], 1, points[1000:], 100)
-
-
-@pytest.mark.slow  # ~5 s on 2 cores; the default-suite variant is the one above
-def test_spurious_eigenvalues_of_an_overlarge_dictionary_are_flagged(float64):
-    _spurious_check(_hamiltonian_sample(1500, seed=0), 2, _hamiltonian_sample(3000, seed=1),
-                    150)
 
 
 def test_rank_deficient_gram_is_truncated_and_reported(float64):
