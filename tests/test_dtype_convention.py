@@ -56,6 +56,11 @@ CASES = {
     "generative.convert": (lambda x: generative.convert(
         x, 2 * x, 0.5, generative.Interpolant.linear(), source="noise", target="score"),
         _POINTS),
+    "generative.drift_from_velocity_and_score": (
+        lambda x: generative.drift_from_velocity_and_score(
+            x, x + 1, 0.3, generative.Interpolant.linear(gamma_scale=1.0)), _POINTS),
+    "generative.score_from_denoiser": (lambda x: generative.score_from_denoiser(
+        x, 0.3, generative.Interpolant.linear(gamma_scale=1.0)), _POINTS),
     "de.signature": (lambda p: de.signature(p, 2), _PATH),
     "kernels.attention": (lambda qkv: kernels.attention(qkv[0], qkv[1], qkv[2]), _QKV),
 }

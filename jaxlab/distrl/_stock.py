@@ -131,8 +131,8 @@ def _backup_all(mdp, plan, splan, support, nxt: _Sweep, last=False):
     finite horizon the next stock is not flagged: the continuation is δ₀ from every stock."""
     eta, err = _stock_backup(mdp, plan, splan, nxt.xi, nxt.err, delta0(support),
                              delta0_cost(support))
-    left = _flag_backup(mdp, splan, nxt.left, splan.clipped & ~last)
-    off = _flag_backup(mdp, splan, nxt.off, splan.between & ~last)
+    left = _flag_backup(mdp, splan, nxt.left, splan.clipped & jnp.logical_not(last))
+    off = _flag_backup(mdp, splan, nxt.off, splan.between & jnp.logical_not(last))
     return eta, err, left, off
 
 

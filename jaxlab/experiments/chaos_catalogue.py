@@ -41,7 +41,7 @@ class ChaosCatalogueConfig(Config):
       dominant period and the attractor figure.
     - `rtol`, `atol`: ODE tolerances (float64).
     - `cache_dir`: if set, each finished system's row is written there atomically (named
-      with a hash of the other fields) and reused by a rerun of the same configuration.
+      with a hash of the configuration and the key) and reused by a rerun with both equal.
     """
 
     systems: str = "all"
@@ -70,10 +70,10 @@ class ChaosCatalogueConfig(Config):
 def _select(config) -> list[tuple[str, str]]:
     if config.systems.strip() == "all":
         return [(kind, n) for kind in ("flow", "delay", "map") for n in systems.names(kind)]
-    chosen = [s.strip() for s in config.systems.split(",") if s.strip()]
-    for name in [n for n in chosen if n not in systems.names()][:1]:
+    chosen, known = [s.strip() for s in config.systems.split(",") if s.strip()], systems.names()
+    if unknown := [n for n in chosen if n not in known]:
         raise ConfigError(unknown_name_message("ChaosCatalogueConfig.systems: unknown system",
-                                               name, systems.names()))
+                                               unknown[0], known))
     return [(systems.kind_of(name), name) for name in chosen]
 
 
@@ -196,14 +196,14 @@ def _figure(rows) -> Figure:
 
 def run(config: ChaosCatalogueConfig, *, key) -> Result:
     """Integrate every selected system, compute its invariants, compare with dysts."""
-    selected = _select(config)
     cache = Path(config.cache_dir) if config.cache_dir else None
-    fields = {k: v for k, v in config.to_dict().items() if k not in ("systems", "cache_dir")}
+    fields = {**config.to_dict(), "cache_dir": None,
+              "key": np.asarray(jax.random.key_data(key)).tolist()}
     row_key = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
     rows = []
     with jax.enable_x64(True):
         mesh = data_mesh()
-        bar = tqdm(selected, desc="systems", unit="sys", disable=not sys.stderr.isatty())
+        bar = tqdm(_select(config), desc="systems", unit="sys", disable=not sys.stderr.isatty())
         for i, (kind, name) in enumerate(bar):
             bar.set_postfix_str(name)
             cached = cache / f"{kind}-{name}-{row_key}.json" if cache else None

@@ -385,7 +385,9 @@ def drift_from_velocity_and_score(velocity: Real[ArrayLike, "*d"], score: Real[A
     if velocity.shape != score.shape:
         raise ValueError(message(fn, "score", f"of the shape of velocity {shape_str(velocity)}",
                                  f"shape {shape_str(score)}"))
-    return velocity - interpolant.coefficients(t).gamma_dgamma * score
+    dtype = common_float_dtype(velocity, score)
+    gdg = interpolant.coefficients(jnp.asarray(t, dtype)).gamma_dgamma
+    return (velocity - gdg * score).astype(dtype)  # a Python-float time does not widen
 
 
 def score_from_denoiser(eta: Real[ArrayLike, "*d"], t: Real[ArrayLike, ""],
@@ -397,4 +399,4 @@ def score_from_denoiser(eta: Real[ArrayLike, "*d"], t: Real[ArrayLike, ""],
     check_instance("score_from_denoiser", "interpolant", interpolant, Interpolant,
                    "an Interpolant")
     eta = as_float_array("score_from_denoiser", "eta", eta)
-    return -eta / interpolant.gamma(t)
+    return (-eta / interpolant.gamma(jnp.asarray(t, eta.dtype))).astype(eta.dtype)

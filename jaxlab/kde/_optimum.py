@@ -30,6 +30,21 @@ class ParabolicMinimum(eqx.Module):
     at_edge: Bool[Array, ""]
 
 
+def check_increasing(fn: str, name: str, x) -> None:
+    """A `ValueError` naming the first offending pair when the values of `x` (`(..., k)`),
+    known now, do not increase strictly along the last axis; skipped under tracing."""
+    values = concrete_values(x)
+    if values is None:
+        return
+    ok = np.diff(values, axis=-1) > 0
+    if not np.all(ok):
+        k = np.unravel_index(int(np.argmin(ok)), ok.shape)
+        nxt = (*k[:-1], k[-1] + 1)
+        raise ValueError(message(fn, name, "strictly increasing",
+                                 f"{name}[{k[-1]}] = {float(values[k])!r} and "
+                                 f"{name}[{k[-1] + 1}] = {float(values[nxt])!r}"))
+
+
 def parabolic_minimum(x: Real[ArrayLike, " k"], y: Real[ArrayLike, " k"]
                       ) -> ParabolicMinimum:
     """The minimiser of a curve sampled at increasing x: the grid argmin i, refined to the
@@ -61,12 +76,7 @@ def parabolic_minimum(x: Real[ArrayLike, " k"], y: Real[ArrayLike, " k"]
     if x.shape[0] < 3 or y.shape != x.shape:
         raise ValueError(message(fn, "x and y", "of equal shape (k,) with k >= 3",
                                  f"shapes {shape_str(x)} and {shape_str(y)}"))
-    values = concrete_values(x)
-    if values is not None and not np.all(np.diff(values) > 0):
-        k = int(np.argmin(np.diff(values) > 0))
-        raise ValueError(message(fn, "x", "strictly increasing",
-                                 f"x[{k}] = {float(values[k])!r} and x[{k + 1}] = "
-                                 f"{float(values[k + 1])!r}"))
+    check_increasing(fn, "x", x)
     dtype = jnp.result_type(x, y)
     return _parabolic_minimum(x, y, dtype)
 

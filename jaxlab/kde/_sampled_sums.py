@@ -20,7 +20,7 @@ from .._core.checks import (
 )
 from ._diagnostics import kernel_sum_diagnostics
 from ._distances import gaussian_log_kernel_terms, sample_sq_distances
-from ._optimum import parabolic_minimum
+from ._optimum import check_increasing, parabolic_minimum
 from ._oracles import gaussian_kde_log_mean
 
 
@@ -91,6 +91,7 @@ class SampledKernelSums(eqx.Module):
         if self.bandwidths.shape[-1] < 3:
             raise ValueError(message(fn, "bandwidths", "at least 3 (a minimum to bracket)",
                                      self.bandwidths.shape[-1]))
+        check_increasing(fn, "bandwidths", self.bandwidths)   # the jitted fit cannot
         return _optimal_bandwidth(self.bandwidths, self.log_ratio, self._d(), key,
                                   num_resamples)
 

@@ -1,5 +1,6 @@
 """A catalogue system's invariants, computed by jaxlab, beside the values dysts stores."""
 
+import copy
 import functools
 import json
 from importlib.resources import files
@@ -72,13 +73,13 @@ def dysts_metadata(name: str | None = None, *, kind: str | None = None) -> dict[
     if name is None:
         if kind is None:
             raise ValueError(message(fn, "kind", "given when name is None", None))
-        return json.loads(json.dumps(_metadata()[kind]))
+        return copy.deepcopy(_metadata()[kind])
     check_instance(fn, "name", name, str, "a system name (a str)")
     kind = kind_of(name) if kind is None else kind
     entry = _metadata()[kind].get(name)
     if entry is None:
         raise ValueError(message(fn, "name", f"a {kind} of the catalogue", repr(name)))
-    return dict(entry)
+    return copy.deepcopy(entry)
 
 
 class CatalogueInvariants(AbstractResult):

@@ -59,12 +59,14 @@ def test_cache_makes_the_rerun_resume(catalogue, tmp_path):
                            overrides=[*TINY, f"cache_dir={cache}"])
     assert again.wall_s < record.wall_s / 3
     assert again.result.metrics == record.result.metrics
-    # The cache key includes the configuration: another averaging length is a new row.
-    other = run_experiment("chaos-catalogue", quick=True, out=tmp_path / "other",
-                           overrides=["systems=Henon", "initial_conditions=2",
-                                      "map_iterations=500", "points=600", f"cache_dir={cache}"])
-    assert len(list(cache.glob("map-Henon-*.json"))) == 2
-    assert other.result.metrics["systems"] == 1
+    # The cache key includes the configuration and the seed: another averaging length, or
+    # another seed, is a new row; the same ones reuse it.
+    henon = ["systems=Henon", "initial_conditions=2", "map_iterations=500", "points=600",
+             f"cache_dir={cache}"]
+    for seed, rows in ((0, 2), (0, 2), (1, 3)):
+        other = run_experiment("chaos-catalogue", quick=True, seed=seed, overrides=henon)
+        assert len(list(cache.glob("map-Henon-*.json"))) == rows
+        assert other.result.metrics["systems"] == 1
 
 
 def test_unknown_system_is_a_config_error(user_errors):

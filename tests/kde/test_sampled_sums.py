@@ -3,6 +3,7 @@ against the exact finite-n moments and a plain cross-entropy estimate."""
 
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -154,3 +155,8 @@ def test_bad_input(user_errors):
     with pytest.raises(ValueError, match=r"SampledKernelSums.optimal_bandwidth: num_resamples "
                                          r"must be an int >= 2, got 1"):
         sums.optimal_bandwidth(key=key, num_resamples=1)
+    shuffled = eqx.tree_at(lambda s: s.bandwidths, sums, sums.bandwidths[::-1])
+    with pytest.raises(ValueError, match=r"SampledKernelSums.optimal_bandwidth: bandwidths must "
+                                         r"be strictly increasing, got bandwidths\[0\] = 2\.0 "
+                                         r"and bandwidths\[1\] = 1\.68"):
+        shuffled.optimal_bandwidth(key=key)

@@ -29,8 +29,15 @@ def test_dysts_metadata_is_the_stored_entry():
     assert dysts_metadata("Duffing", kind="map") == STORED["map"]["Duffing"]
     assert set(dysts_metadata(kind="delay")) == set(STORED["delay"])
     entry = dysts_metadata("Lorenz")
-    entry["period"] = -1.0                                          # a copy
-    assert dysts_metadata("Lorenz")["period"] == STORED["flow"]["Lorenz"]["period"]
+    entry["period"] = -1.0                                          # a deep copy
+    entry["lyapunov_spectrum_estimated"][0] = -99.0
+    again = dysts_metadata("Lorenz")
+    assert again["period"] == STORED["flow"]["Lorenz"]["period"]
+    assert again["lyapunov_spectrum_estimated"] == STORED["flow"]["Lorenz"][
+        "lyapunov_spectrum_estimated"]
+    kind = dysts_metadata(kind="flow")
+    kind["Lorenz"]["lyapunov_spectrum_estimated"][0] = -99.0
+    assert dysts_metadata("Lorenz") == STORED["flow"]["Lorenz"]
 
 
 def test_dysts_metadata_bad_input(user_errors):
