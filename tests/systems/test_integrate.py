@@ -99,6 +99,9 @@ def test_plain_vector_field_against_closed_forms(float64):
     # the float64 defaults, Dopri8 at rtol 1e-10 / atol 1e-12 per step: the global error
     # over a few dozen steps stays within a hundred local tolerances
     np.testing.assert_allclose(np.asarray(traj.ys), exact, rtol=0, atol=1e-8)
+    # non-autonomous, adaptive and tight: y' = t·y, y(0) = 2 gives 2·exp(t²/2)
+    grow = integrate(_growth, jnp.array([2.0]), ts, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(grow.ys[:, 0]), 2.0 * np.exp(ts**2 / 2), rtol=1e-9)
     # a non-autonomous field with a fixed-step solver and dt0: Euler's global error on
     # y' = t·y, y(1) = e^{1/2}, is first order in the step (and would not be, were t not
     # passed through)

@@ -275,6 +275,19 @@ def test_same_key_same_path_float32_and_general_noise():
     assert float(jnp.abs(shared.ys[-1, 0])) > 0
 
 
+def test_jit_vmap_over_keys_and_parameters():
+    ts = np.arange(5.0)
+
+    @jax.jit
+    def final(key, theta):
+        return simulate_sde(TimeDependentOU(theta=theta), jnp.ones(1), ts, dt=0.5,
+                            key=key).ys[-1, 0]
+
+    keys = jax.random.split(jax.random.key(0), 3)
+    batch = jax.vmap(final)(keys, jnp.array([0.1, 0.2, 0.3]))
+    np.testing.assert_allclose(batch[1], final(keys[1], jnp.asarray(0.2)), rtol=1e-6)
+
+
 def test_nonfinite_state_is_reported():
     ts = np.array([0.0, 1.0])
     traj = simulate_sde(Cubic(), jnp.array([2.0]), ts, dt=0.01, key=jax.random.key(0),
