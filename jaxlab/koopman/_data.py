@@ -100,8 +100,9 @@ def flow_pairs(vector_field: AbstractFlow | Callable, initial_states: Real[Array
     return FlowPairs(x=x, y=y, status=status)
 
 
-@eqx.filter_jit
 def _solve(vector_field, x0, ts, rtol, atol, dt0, max_steps):
+    """Not jitted itself: `integrate` compiles its solve with the tolerances and first step
+    as arrays, so new values of them (or of a flow's parameters) reuse that compilation."""
     def one(y0):
         return integrate(vector_field, y0, ts, rtol=rtol, atol=atol, dt0=dt0,
                          max_steps=max_steps, throw=False)
