@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-__all__ = ["squared_distances"]
+__all__ = ["median_distance", "squared_distances"]
 
 
 def squared_distances(x: Float[Array, "*batch d"], y: Float[Array, "m d"], *,
@@ -26,3 +26,10 @@ def squared_distances(x: Float[Array, "*batch d"], y: Float[Array, "m d"], *,
     cross = jnp.einsum("...d,md->...m", x, y, precision=jax.lax.Precision.HIGHEST)
     sq = jnp.sum(x * x, axis=-1)[..., None] + jnp.sum(y * y, axis=-1) - 2.0 * cross
     return jnp.maximum(sq, 0.0)
+
+
+def median_distance(z: Float[Array, "n d"]) -> Float[Array, ""]:
+    """The median of the Euclidean distances |zᵢ − zⱼ| over the pairs i < j (the median
+    heuristic for a kernel's bandwidth or lengthscale); `z` has n ≥ 2 rows."""
+    i, j = jnp.triu_indices(z.shape[0], 1)
+    return jnp.median(jnp.sqrt(squared_distances(z, z)[i, j]))

@@ -2,7 +2,6 @@
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import (
@@ -13,7 +12,7 @@ from .._core.checks import (
     check_shape,
     message,
 )
-from .._core.distances import squared_distances
+from .._core.distances import median_distance, squared_distances
 from ._dictionaries import (
     AbstractDictionary,
     check_lengthscale,
@@ -92,19 +91,16 @@ def _symmetric_svd(dictionary, x, y, w):
     return u, s, q.T, sw * dictionary(y)
 
 
-def _median_distance(x) -> float:
+def _median_lengthscale(x) -> float:
     """The median pairwise distance of up to 1000 points of x (1 if it is 0 or undefined)."""
     sub = x[: min(1000, x.shape[0])]
     if sub.shape[0] < 2:
         return 1.0
-    median = float(_median_pairwise(sub))
+    median = float(_median_distance(sub))
     return median if median > 0 else 1.0
 
 
-@eqx.filter_jit
-def _median_pairwise(points):
-    upper = np.triu_indices(points.shape[0], 1)
-    return jnp.median(jnp.sqrt(squared_distances(points, points)[upper]))
+_median_distance = eqx.filter_jit(median_distance)   # one compilation per sample size
 
 
 def kernel_edmd(x: Real[ArrayLike, "m d"], y: Real[ArrayLike, "m d"],
@@ -163,7 +159,7 @@ def kernel_edmd(x: Real[ArrayLike, "m d"], y: Real[ArrayLike, "m d"],
         z = as_float_array(fn, "landmarks", landmarks).astype(x.dtype)
         check_shape(fn, "landmarks", z, (None, x.shape[1]))
     if lengthscale is None:
-        lengthscale = _median_distance(x)
+        lengthscale = _median_lengthscale(x)
     check_lengthscale(fn, lengthscale)
     offset = check_number(fn, "offset", offset)
     features = KernelFeatures(z, jnp.asarray(lengthscale, x.dtype), kernel, degree, offset)

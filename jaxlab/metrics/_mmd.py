@@ -17,19 +17,12 @@ from .._core.checks import (
     check_positive_values,
     message,
 )
-from .._core.distances import squared_distances
+from .._core.distances import median_distance, squared_distances
 from ._clouds import as_clouds
 
 KERNELS = ("rbf", "rational_quadratic", "multiscale", "linear")
 # The multi-scale kernel's default bandwidths: these multiples of the median distance.
 _MULTISCALE_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
-
-
-def median_distance(z: Float[Array, "n d"]) -> Float[Array, ""]:
-    """The median of the Euclidean distances |zᵢ − zⱼ| over the pairs i < j."""
-    n = z.shape[0]
-    i, j = jnp.triu_indices(n, 1)
-    return jnp.median(jnp.sqrt(squared_distances(z, z)[i, j]))
 
 
 def _kernel_sum(d2, kernel: str, bandwidths, alpha: float):

@@ -11,7 +11,7 @@ import pytest
 
 from jaxlab._core import checks
 from jaxlab._core.autocorrelation import lagged_products
-from jaxlab._core.distances import squared_distances
+from jaxlab._core.distances import median_distance, squared_distances
 from jaxlab._core.results import RESULTS, AbstractResult, check_status, from_diffrax, status_where
 
 
@@ -131,3 +131,13 @@ def test_lagged_products_against_direct_sums(float64):
     np.testing.assert_allclose(lagged_products(jnp.asarray(z), 10), want_z, rtol=1e-12,
                                atol=1e-12)
     assert lagged_products(jnp.asarray(x, jnp.float32), 3).dtype == jnp.float32
+
+
+def test_median_distance_against_scipy_pdist(float64):
+    from scipy.spatial.distance import pdist
+
+    z = np.random.default_rng(5).normal(size=(31, 3))
+    assert float(median_distance(jnp.asarray(z))) == pytest.approx(np.median(pdist(z)),
+                                                                   rel=1e-12)
+    assert float(median_distance(jnp.asarray(z[:2]))) == pytest.approx(
+        np.linalg.norm(z[0] - z[1]), rel=1e-12)
