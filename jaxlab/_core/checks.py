@@ -29,6 +29,7 @@ __all__ = [
     "as_float_array",
     "as_float_arrays",
     "as_inexact_array",
+    "as_weights",
     "check_bool",
     "check_callable",
     "check_choice",
@@ -401,3 +402,24 @@ def check_positive_values(fn: str, name: str, x, *, allow_zero: bool = False) ->
         where = tuple(int(i) for i in np.argwhere(~good)[0])
         want = "non-negative and finite" if allow_zero else "positive and finite"
         raise ValueError(message(fn, name, want, f"{values[where].item()!r} at index {where}"))
+
+
+def as_weights(fn: str, name: str, w, n: int, dtype, *, want: str | None = None) -> jax.Array:
+    """The (unnormalised) weights of `n` points in `dtype`: ones when `w` is None, else `w`,
+    which must be real, of shape `(n,)` (`want` describes it in the error), non-negative and
+    finite, with a positive sum (value checks when the values are known). Divide by the sum
+    for probability weights.
+
+    **Raises:** `TypeError` for non-real weights; `ValueError` for another shape, and (when
+    concrete) a negative or non-finite weight or a zero sum.
+    """
+    if w is None:
+        return jnp.ones((n,), dtype)
+    w = as_float_array(fn, name, w)
+    check_shape(fn, name, w, (n,), want=want)
+    check_positive_values(fn, name, w, allow_zero=True)
+    values = concrete_values(w)
+    if values is not None and not values.sum() > 0:
+        raise ValueError(message(fn, name, "weights with a positive sum",
+                                 f"a sum of {float(values.sum()):g}"))
+    return w.astype(dtype)

@@ -10,7 +10,7 @@ from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import check_bool, check_int, message
 from .._core.results import RESULTS, AbstractResult, check_status
-from ._kde import KDE, as_data, as_weights
+from ._kde import KDE, as_data, normalised_weights
 from ._kernels import AbstractKernel, Gaussian, get_kernel
 
 
@@ -25,13 +25,13 @@ def weighted_covariance(data: Real[ArrayLike, "n d"], weights: Real[ArrayLike, "
     if x.shape[0] < 2:
         raise ValueError(message("weighted_covariance", "data", "at least 2 points",
                                  x.shape[0]))
-    w = as_weights(weights, x.shape[0], x.dtype, "weighted_covariance")
+    w = normalised_weights(weights, x.shape[0], x.dtype, "weighted_covariance")
     centred = x - jnp.sum(w[:, None] * x, axis=0)
     return (centred * w[:, None]).T @ centred / (1.0 - jnp.sum(w**2))
 
 
 def _effective_n(weights, n, dtype, fn):
-    w = as_weights(weights, n, dtype, fn)
+    w = normalised_weights(weights, n, dtype, fn)
     return 1.0 / jnp.sum(w**2)
 
 
@@ -139,7 +139,7 @@ def _cv_inputs(fn, data, weights, max_steps, throw):
     """Validated data, normalised weights, the data covariance Σ̂, Scott's factor (the
     search's start), the step budget and `throw`."""
     x = as_data(data, fn)
-    w = as_weights(weights, x.shape[0], x.dtype, fn)
+    w = normalised_weights(weights, x.shape[0], x.dtype, fn)
     max_steps = check_int(fn, "max_steps", max_steps, minimum=1)
     throw = jnp.asarray(check_bool(fn, "throw", throw))
     start = scott_factor(1.0 / jnp.sum(w**2), x.shape[1])

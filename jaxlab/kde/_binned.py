@@ -15,10 +15,10 @@ from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import (
     as_float_array,
+    as_weights,
     check_finite_values,
     check_positive_values,
     check_real_floating,
-    check_shape,
     common_float_dtype,
     concrete_values,
     message,
@@ -128,13 +128,7 @@ def _prepare(data, grid, weights, fn: str):
 
     n = data_arr.shape[0]
     if weights is not None:
-        w = jnp.asarray(weights)
-        check_shape(fn, "weights", w, (n,), want=f"({n},) to match data")
-        check_positive_values(fn, "weights", w, allow_zero=True)
-        wv = concrete_values(w)
-        if wv is not None and not wv.sum() > 0:
-            raise ValueError(f"{fn}: weights must have a positive sum, got {wv.sum():.6g}")
-        weights = w
+        weights = as_weights(fn, "weights", weights, n, dtype, want=f"({n},) to match data")
     return data_arr, axes, weights, dtype
 
 

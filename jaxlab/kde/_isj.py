@@ -17,7 +17,7 @@ from jax.scipy.fft import dct
 from jaxtyping import Array, ArrayLike, Bool, Float, Real
 
 from .._core.checks import as_float_array, check_bool, check_int, concrete_values, message
-from ._kde import as_weights
+from ._kde import normalised_weights
 
 # ℓ in t = ξ γ^[ℓ](t): the deepest functional is ‖f⁽⁷⁾‖², estimated at the trial time t, and
 # five pilot stages s = 6, …, 2 lead down to ‖f''‖² (the five the paper recommends; ℓ = 7 in
@@ -249,7 +249,7 @@ def isj_bandwidth(
     if x.ndim != 1 or x.shape[0] < 2:
         raise ValueError(f"{fn}: data must have shape (n,) with n ≥ 2, got shape {x.shape}"
                          + ("; use plugin_bandwidth for (n, d) data" if x.ndim == 2 else ""))
-    w = as_weights(weights, x.shape[0], x.dtype, fn)
+    w = normalised_weights(weights, x.shape[0], x.dtype, fn)
     _check_values(x, w, fn)
     return _isj_jit(x, w, grid_size, jnp.asarray(throw, bool))
 
@@ -298,6 +298,6 @@ def plugin_bandwidth(
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ValueError(f"{fn}: data must have shape (n, d) or (n,) with n ≥ 2 and d ≥ 1, got "
                          f"shape {tuple(jnp.shape(data))}")
-    w = as_weights(weights, x.shape[0], x.dtype, fn)
+    w = normalised_weights(weights, x.shape[0], x.dtype, fn)
     _check_values(x, w, fn)
     return _plugin_jit(x, w, grid_size, jnp.asarray(throw, bool))

@@ -9,11 +9,10 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import (
     as_float_array,
+    as_weights,
     check_finite_values,
     check_int,
     check_key,
-    check_positive_values,
-    check_shape,
     concrete_values,
     message,
     shape_str,
@@ -35,18 +34,9 @@ def as_data(data, fn: str, name: str = "data") -> Array:
     return arr
 
 
-def as_weights(weights, n: int, dtype, fn: str) -> Array:
-    """Weights normalised to sum 1 (uniform if None): real, `(n,)`, non-negative with a
-    positive sum (value checks when known)."""
-    if weights is None:
-        return jnp.full((n,), 1.0 / n, dtype)
-    w = as_float_array(fn, "weights", weights)
-    check_shape(fn, "weights", w, (n,), want=f"({n},) to match data")
-    w = w.astype(dtype)
-    check_positive_values(fn, "weights", w, allow_zero=True)
-    values = concrete_values(w)
-    if values is not None and not values.sum() > 0:
-        raise ValueError(f"{fn}: weights must have a positive sum, got {values.sum()}")
+def normalised_weights(weights, n: int, dtype, fn: str) -> Array:
+    """Weights normalised to sum 1 (uniform if None), checked by `_core.checks.as_weights`."""
+    w = as_weights(fn, "weights", weights, n, dtype, want=f"({n},) to match data")
     return w / jnp.sum(w)
 
 
@@ -126,7 +116,7 @@ class KDE(eqx.Module):
         self.data = as_data(data, "KDE")
         n, d = self.data.shape
         self.kernel = get_kernel(kernel, "KDE")
-        self.weights = as_weights(weights, n, self.data.dtype, "KDE")
+        self.weights = normalised_weights(weights, n, self.data.dtype, "KDE")
         self.cholesky, self.bandwidth_kind = bandwidth_cholesky(bandwidth, d, self.data.dtype,
                                                                 "KDE")
         self.query_block = check_int("KDE", "query_block", query_block, minimum=1,

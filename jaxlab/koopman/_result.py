@@ -13,9 +13,9 @@ from jaxtyping import Array, Complex, Float, Inexact
 from .._core.checks import (
     as_float_array,
     as_inexact_array,
+    as_weights,
     check_finite_values,
     check_instance,
-    check_positive_values,
     check_shape,
     concrete_values,
     message,
@@ -121,16 +121,8 @@ def real_dtype(dtype):
 def check_weights(fn: str, weights, m: int, dtype) -> Array:
     """Quadrature weights `(m,)`, non-negative, not all zero, normalised to sum 1 (default
     1/m), in the real dtype of the data."""
-    dtype = real_dtype(dtype)
-    if weights is None:
-        return jnp.full((m,), 1.0 / m, dtype=dtype)
-    w = as_float_array(fn, "weights", weights)
-    check_shape(fn, "weights", w, (m,), want=f"({m},) (one per snapshot pair)")
-    check_positive_values(fn, "weights", w, allow_zero=True)
-    values = concrete_values(w)
-    if values is not None and not values.sum() > 0:
-        raise ValueError(message(fn, "weights", "not all zero", "all zeros"))
-    w = w.astype(dtype)
+    w = as_weights(fn, "weights", weights, m, real_dtype(dtype),
+                   want=f"({m},) (one per snapshot pair)")
     return w / jnp.sum(w)
 
 

@@ -6,10 +6,7 @@ from jaxtyping import Array, Float
 
 from .._core.checks import (
     as_float_array,
-    check_positive_values,
-    check_shape,
     common_float_dtype,
-    concrete_values,
     message,
     shape_str,
 )
@@ -44,24 +41,6 @@ def as_clouds(fn: str, x, y, names: tuple[str, str] = ("x", "y")
                                  f"shapes {shape_str(x)} and {shape_str(y)}"))
     dtype = common_float_dtype(x, y)
     return x.astype(dtype), y.astype(dtype)
-
-
-def as_weights(fn: str, name: str, w, n: int, dtype) -> Float[Array, " n"]:
-    """The (unnormalised) weights of `n` atoms in `dtype`: ones when `w` is None, else `w`,
-    which must be non-negative with a positive sum; the distances normalise them (`normalise`).
-
-    **Raises:** `TypeError` for non-real weights; `ValueError` for a shape other than `(n,)`,
-    and (when the values are concrete) a negative or non-finite weight or a zero sum.
-    """
-    if w is None:
-        return jnp.ones((n,), dtype)
-    w = as_float_array(fn, name, w)
-    check_shape(fn, name, w, (n,))
-    check_positive_values(fn, name, w, allow_zero=True)
-    values = concrete_values(w)
-    if values is not None and not values.sum() > 0:
-        raise ValueError(message(fn, name, "weights with a positive sum", "all zeros"))
-    return w.astype(dtype)
 
 
 def normalise(w: Float[Array, " n"]) -> Float[Array, " n"]:

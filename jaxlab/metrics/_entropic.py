@@ -8,9 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, Real
 
-from .._core.checks import check_bool, check_int, check_number, common_float_dtype
+from .._core.checks import as_weights, check_bool, check_int, check_number, common_float_dtype
 from .._core.results import RESULTS, AbstractResult, check_status, status_where
-from ._clouds import as_clouds, as_weights, normalise, pairwise_cost
+from ._clouds import as_clouds, normalise, pairwise_cost
 from ._host import host_callback
 
 # ott-jax's default regularisation for a point cloud: this fraction of the standard

@@ -10,8 +10,8 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, Real
 from scipy.optimize import linear_sum_assignment
 
-from .._core.checks import check_number, common_float_dtype, message, shape_str
-from ._clouds import as_clouds, as_weights, normalise, pairwise_cost
+from .._core.checks import as_weights, check_number, common_float_dtype, message, shape_str
+from ._clouds import as_clouds, normalise, pairwise_cost
 from ._host import host_callback
 
 # The network simplex stops after this many pivots (POT's default is 10⁵, too few for clouds

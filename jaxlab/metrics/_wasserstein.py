@@ -8,6 +8,7 @@ from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import (
     as_float_arrays,
+    as_weights,
     check_int,
     check_key,
     check_ndim,
@@ -16,7 +17,7 @@ from .._core.checks import (
     message,
     shape_str,
 )
-from ._clouds import as_clouds, as_samples, as_weights, normalise
+from ._clouds import as_clouds, as_samples, normalise
 
 
 def _merge(a: Float[Array, " n"], b: Float[Array, " m"]) -> Float[Array, " n+m+1"]:

@@ -456,7 +456,8 @@ def test_bad_inputs(user_errors):
     with pytest.raises(ValueError, match=r"fft_kde: weights must be non-negative and finite, "
                                          r"got .*-1\.0.* at index \(1,\)"):
         fft_kde(y, grid, 0.1, weights=jnp.array([1.0, -1.0, 1.0]))
-    with pytest.raises(ValueError, match="weights must have a positive sum, got 0"):
+    with pytest.raises(ValueError, match="linear_binning: weights must be weights with a "
+                                         "positive sum, got a sum of 0"):
         linear_binning(y, grid, jnp.zeros(3))
     with pytest.raises(ValueError, match=r"kernel must be one of \['cosine', 'epanechnikov', "
                                          r"'exponential', 'gaussian', 'linear', 'tophat'\].*"

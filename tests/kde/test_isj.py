@@ -271,7 +271,8 @@ def test_bad_inputs(user_errors):
     with pytest.raises(ValueError, match=r"weights must be non-negative and finite, got "
                                          r".*-1\.0.* at index \(3,\)"):
         isj_bandwidth(x, weights=np.r_[np.ones(3), -1.0, np.ones(96)])
-    with pytest.raises(ValueError, match=r"weights must have a positive sum, got 0.0"):
+    with pytest.raises(ValueError, match=r"isj_bandwidth: weights must be weights with a "
+                                         r"positive sum, got a sum of 0"):
         isj_bandwidth(x, weights=np.zeros(100))
     with pytest.raises(ValueError, match=r"isj_bandwidth: grid_size must be a power of two "
                                          r">= 64, got 1000"):

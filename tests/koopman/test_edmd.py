@@ -170,7 +170,8 @@ def test_bad_input_is_named(float64, user_errors):
         kp.edmd(x, y, weights=np.ones(49))
     with pytest.raises(ValueError, match=r"edmd: weights must be non-negative and finite"):
         kp.edmd(x, y, weights=-np.ones(50))
-    with pytest.raises(ValueError, match=r"edmd: weights must be not all zero, got all zeros"):
+    with pytest.raises(ValueError, match=r"edmd: weights must be weights with a positive sum, "
+                                         r"got a sum of 0"):
         kp.edmd(x, y, weights=np.zeros(50))
     with pytest.raises(ValueError, match=r"edmd: x must be of shape \(m, d\)"):
         kp.edmd(x[:, 0], y[:, 0])
