@@ -9,9 +9,12 @@ a diffrax solve or an optimistix minimisation becomes a jaxlab status with
 
 import diffrax
 import equinox as eqx
+import jax
+import jax.numpy as jnp
 from jaxtyping import Array, Bool
 
-__all__ = ["RESULTS", "AbstractResult", "check_status", "from_diffrax", "status_where"]
+__all__ = ["RESULTS", "AbstractResult", "check_field", "check_status", "from_diffrax",
+           "report_status", "status_where"]
 
 
 class RESULTS(diffrax.RESULTS):  # pyright: ignore[reportGeneralTypeIssues]
@@ -61,6 +64,26 @@ def check_status(fn: str, status: RESULTS, token, throw: bool):
         return token
     messages = [f"{fn}: {RESULTS[item]}" for item in _ITEMS]
     return eqx.branched_error_if(token, status != RESULTS.successful, status._value, messages)
+
+
+def report_status(fn: str, status: RESULTS, x, throw: bool):
+    """`check_status(fn, status, x, throw)`: `x`, raising at run time when `throw` and the
+    status is not successful. A concrete status is checked through a scalar (raising now),
+    so the check compiles once for every result shape; a traced one is attached to `x`."""
+    if isinstance(x, jax.core.Tracer) or isinstance(status._value, jax.core.Tracer):
+        return check_status(fn, status, x, throw)
+    check_status(fn, status, jnp.zeros(()), throw)
+    return x
+
+
+def check_field(fn: str, result, field: str, throw: bool):
+    """`result` with a runtime error attached to its `field` when `throw` and its status is
+    a failure (`check_status`). Called on the output of a compiled core, so that `throw`
+    is not part of the compilation: `throw=True` and `throw=False` share one program."""
+    if not throw:
+        return result
+    value = check_status(fn, result.status, getattr(result, field), True)
+    return eqx.tree_at(lambda r: getattr(r, field), result, value)
 
 
 _ITEMS = [getattr(RESULTS, name) for name in RESULTS._name_to_item]

@@ -15,7 +15,7 @@ from .._core.checks import (
     message,
     shape_str,
 )
-from .._core.results import RESULTS, AbstractResult
+from .._core.results import RESULTS, AbstractResult, report_status
 from ._distributions import Categorical, FiniteSupport
 from ._mdp import FiniteMDP
 from ._projection import (
@@ -25,7 +25,6 @@ from ._projection import (
     delta0_cost,
     project_outcomes,
     projection_plan,
-    report_status,
     sup_wasserstein1_categorical,
     sweep_settings,
 )

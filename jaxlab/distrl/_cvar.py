@@ -8,10 +8,9 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._core.checks import check_instance, check_number, message
-from .._core.results import RESULTS, AbstractResult
+from .._core.results import RESULTS, AbstractResult, report_status
 from ._mdp import FiniteMDP
 from ._objectives import NegativePart
-from ._projection import report_status
 from ._stock import StockSolution, stock_augmented_value_iteration
 from ._stock_grid import StockPolicy, reachable_stock_grid
 

@@ -39,7 +39,6 @@ from .._core.checks import (
     message,
     shape_str,
 )
-from .._core.results import RESULTS, check_status
 from ..metrics import grid_wasserstein_1d
 from ._distributions import categorical_projection
 from ._mdp import FiniteMDP
@@ -235,13 +234,3 @@ def sweep_settings(fn: str, mdp: FiniteMDP, support: ArrayLike | None, num_atoms
     return SweepSettings(support, projection_plan(mdp.reward, mdp.discount, support), tol,
                          check_int(fn, "max_iterations", max_iterations, minimum=1),
                          check_bool(fn, "throw", throw))
-
-
-def report_status(fn: str, status: RESULTS, x: Array, throw: bool) -> Array:
-    """`check_status(fn, status, x, throw)`: `x`, raising at run time when `throw` and the
-    status is not successful. A concrete status is checked through a scalar (raising now),
-    so the check compiles once for every result shape; a traced one is attached to `x`."""
-    if isinstance(x, jax.core.Tracer) or isinstance(status._value, jax.core.Tracer):
-        return check_status(fn, status, x, throw)
-    check_status(fn, status, jnp.zeros(()), throw)
-    return x

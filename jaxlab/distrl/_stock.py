@@ -31,7 +31,7 @@ from .._core.checks import (
     check_number,
     message,
 )
-from .._core.results import RESULTS, AbstractResult
+from .._core.results import RESULTS, AbstractResult, report_status
 from ._distributions import Categorical
 from ._mdp import FiniteMDP
 from ._objectives import AbstractExpectedUtility, AbstractObjective, MixtureWarning
@@ -41,7 +41,6 @@ from ._projection import (
     delta0,
     delta0_cost,
     project_outcomes,
-    report_status,
     sup_wasserstein1_categorical,
     sweep_settings,
 )

@@ -27,9 +27,9 @@ from .._core.checks import (
     message,
     shape_str,
 )
-from .._core.results import RESULTS, status_where
+from .._core.results import RESULTS, check_field, status_where
 from ._base import AbstractDelay, array_parameters, check_state, concrete_times
-from ._results import Trajectory, checked
+from ._results import Trajectory
 
 __all__ = ["integrate_delay"]
 
@@ -210,7 +210,7 @@ def integrate_delay(system: AbstractDelay, y0: Real[ArrayLike, " d"],
     per_step = int(np.bincount(step_of).max())
     out = _integrate_delay(system, y0, jnp.asarray(times, y0.dtype), jnp.asarray(step_of),
                            jnp.asarray(theta, y0.dtype), tableau, m, num_steps, per_step)
-    return checked(fn, out, "ys", throw)
+    return check_field(fn, out, "ys", throw)
 
 
 @eqx.filter_jit

@@ -6,11 +6,11 @@ import jax
 import jax.numpy as jnp
 
 from .._core.checks import check_int, check_number
-from .._core.results import RESULTS, status_where
+from .._core.results import RESULTS, check_field, status_where
 from ._base import AbstractDelay, check_state
 from ._dde import check_method, initial_history, rk_step, steps_per_delay, window_of
 from ._qr import orthonormalise
-from ._results import LyapunovResult, checked
+from ._results import LyapunovResult
 
 __all__ = ["delay_spectrum"]
 
@@ -50,7 +50,7 @@ def delay_spectrum(fn: str, system: AbstractDelay, y0, *, num_exponents, num_int
     transient = check_number(fn, "transient", transient, minimum=0.0)
     steps_per_interval = max(1, round(interval / h))
     transient_steps = round(transient / h)
-    return checked(fn, _delay_spectrum_jit(system, y0, tableau, m, k, num_intervals,
+    return check_field(fn, _delay_spectrum_jit(system, y0, tableau, m, k, num_intervals,
                                            steps_per_interval, transient_steps),
                    "exponents", throw)
 

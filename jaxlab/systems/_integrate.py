@@ -19,9 +19,9 @@ from .._core.checks import (
     message,
     shape_str,
 )
-from .._core.results import RESULTS, from_diffrax
+from .._core.results import RESULTS, check_field, from_diffrax
 from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSDE, check_state
-from ._results import Trajectory, checked
+from ._results import Trajectory
 
 __all__ = ["integrate", "iterate"]
 
@@ -158,7 +158,7 @@ def integrate(system: AbstractFlow | Callable, y0: Real[ArrayLike, " d"],
     # Tolerances and the first step as arrays: new values reuse the compiled solve.
     rtol, atol = jnp.asarray(rtol, y0.dtype), jnp.asarray(atol, y0.dtype)
     dt0 = None if dt0 is None else jnp.asarray(dt0, y0.dtype)
-    return checked(fn, _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps), "ys",
+    return check_field(fn, _integrate(field, y0, ts, rtol, atol, solver, dt0, max_steps), "ys",
                    throw)
 
 

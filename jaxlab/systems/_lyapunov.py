@@ -8,7 +8,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, Real
 
 from .._core.checks import as_float_array, check_int, check_number, message, shape_str
-from .._core.results import RESULTS, from_diffrax, status_where
+from .._core.results import RESULTS, check_field, from_diffrax, status_where
 from ._base import AbstractDelay, AbstractFlow, AbstractMap, AbstractSystem, check_state
 from ._dde import check_delay_system
 from ._delay_lyapunov import delay_spectrum
@@ -20,7 +20,7 @@ from ._integrate import (
     step_size_controller,
 )
 from ._qr import orthonormalise
-from ._results import LyapunovResult, checked
+from ._results import LyapunovResult
 
 __all__ = ["kaplan_yorke_dimension", "lyapunov_spectrum"]
 
@@ -128,13 +128,13 @@ def lyapunov_spectrum(system: AbstractSystem, y0: Real[ArrayLike, " d"] | None =
         rtol, atol = default_tolerances(y0.dtype, rtol, atol)
         rtol, atol = jnp.asarray(rtol, y0.dtype), jnp.asarray(atol, y0.dtype)  # not static
         solver = default_solver(y0.dtype) if solver is None else solver
-        return checked(fn, _flow_spectrum_jit(system, y0, q0, num_intervals, interval,
+        return check_field(fn, _flow_spectrum_jit(system, y0, q0, num_intervals, interval,
                                               transient, rtol, atol, solver, max_steps),
                        "exponents", throw)
     interval = check_int(fn, "interval", 1 if interval is None else interval, minimum=1)
     transient = check_int(fn, "transient", 1000 if transient is None else transient,
                           minimum=0)
-    return checked(fn, _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient),
+    return check_field(fn, _map_spectrum_jit(system, y0, q0, num_intervals, interval, transient),
                    "exponents", throw)
 
 

@@ -1,12 +1,11 @@
 """The results of the solvers and estimators of `jaxlab.systems`: a solved trajectory and a
 Lyapunov spectrum, each with the status of the run that produced it."""
 
-import equinox as eqx
 from jaxtyping import Array, Float, Int
 
-from .._core.results import RESULTS, AbstractResult, check_status
+from .._core.results import RESULTS, AbstractResult
 
-__all__ = ["LyapunovResult", "Trajectory", "checked"]
+__all__ = ["LyapunovResult", "Trajectory"]
 
 
 class Trajectory(AbstractResult):
@@ -52,13 +51,3 @@ class LyapunovResult(AbstractResult):
     times: Float[Array, "*b m"]
     final_state: Float[Array, "*b d"]
     status: RESULTS
-
-
-def checked(fn: str, result, field: str, throw: bool):
-    """`result` with a runtime error attached to its `field` when `throw` and its status is
-    a failure (`check_status`). Called on the output of a compiled core, so that `throw`
-    is not part of the compilation: `throw=True` and `throw=False` share one program."""
-    if not throw:
-        return result
-    value = check_status(fn, result.status, getattr(result, field), True)
-    return eqx.tree_at(lambda r: getattr(r, field), result, value)

@@ -15,10 +15,10 @@ from .._core.checks import (
     check_key,
     check_number,
 )
-from .._core.results import from_diffrax
+from .._core.results import check_field, from_diffrax
 from ._base import AbstractSDE, array_parameters, check_state, concrete_times
 from ._integrate import check_times, finite_status
-from ._results import Trajectory, checked
+from ._results import Trajectory
 
 __all__ = ["simulate_sde"]
 
@@ -95,7 +95,7 @@ def simulate_sde(system: AbstractSDE, y0: Real[ArrayLike, " d"], ts: Real[ArrayL
     throw = check_bool(fn, "throw", throw)
     span = float(np.asarray(times, np.float64)[-1] - np.asarray(times, np.float64)[0])
     steps = max(1, math.ceil(span / dt * (1 - 1e-12)))
-    return checked(fn, _simulate(array_parameters(system), y0, ts, steps, key, solver), "ys",
+    return check_field(fn, _simulate(array_parameters(system), y0, ts, steps, key, solver), "ys",
                    throw)
 
 
