@@ -190,8 +190,4 @@ def find_modes(samples: Real[ArrayLike, " n"], *, bandwidth: float | Real[ArrayL
     prominence = check_number(fn, "prominence", prominence, minimum=0.0, maximum=1.0)
     x, h, grid_size = _mode_inputs(fn, samples, bandwidth, grid_size)
     result = _jit_mode_prominences(x, h, grid_size)
-    # `is_mode` on the host (the same arithmetic in the same dtype): no compilation per call
-    grid, density, prominences = (np.asarray(a) for a in
-                                  (result.grid, result.density, result.prominence))
-    threshold = density.dtype.type(prominence) * density.max()
-    return jnp.asarray(grid[(prominences > 0) & (prominences >= threshold)])
+    return jnp.asarray(np.asarray(result.grid)[np.asarray(result.is_mode(prominence))])

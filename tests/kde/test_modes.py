@@ -98,6 +98,14 @@ def test_jit_vmap_float32_counts():
     counts = np.asarray(result.is_mode(0.1).sum(axis=-1))
     np.testing.assert_array_equal(counts, [1, 2, 3])
     assert [len(scipy_modes(s, 0.1, 0.1)[0]) for s in batch] == [1, 2, 3]
+    # find_modes (eager, float32) gives the same modes as the vmapped is_mode
+    for i, s in enumerate(batch):
+        modes = find_modes(s, bandwidth=0.1, prominence=0.1)
+        assert modes.dtype == jnp.float32
+        vmapped = np.asarray(result.grid[i][result.is_mode(0.1)[i]])
+        # the same grid points; their float32 values agree to rounding at the grid's scale
+        assert modes.shape == vmapped.shape
+        np.testing.assert_allclose(np.asarray(modes), vmapped, rtol=0, atol=1e-6)
 
 
 def test_bad_input(user_errors):
