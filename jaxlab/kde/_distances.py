@@ -137,7 +137,7 @@ def gaussian_log_kernel_terms(sq_distances: Real[ArrayLike, "*batch n"],
 _squared_distances = jax.jit(squared_distances)
 
 
-@functools.partial(jax.jit, static_argnums=2)
+@jax.jit   # d traced: one compilation for every dimension
 def _log_kernel_terms(dist, h, d):
-    h = h.astype(dist.dtype)
+    h, d = h.astype(dist.dtype), jnp.asarray(d, dist.dtype)
     return -0.5 * dist / (h * h) - 0.5 * d * (_LOG_2PI + 2.0 * jnp.log(h))

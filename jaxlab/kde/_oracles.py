@@ -31,14 +31,14 @@ def _log_mean(x, h, dtype):
     return -0.5 * x.shape[-1] * (_LOG_2PI + jnp.log(v)) - 0.5 * jnp.sum(x * x, axis=-1) / v
 
 
-@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+@functools.partial(jax.jit, static_argnums=(3, 4))   # n traced: one compilation for every n
 def _relative_variance(x, h, n, log, dtype):
-    x, h = x.astype(dtype), h.astype(dtype)
+    x, h, n = x.astype(dtype), h.astype(dtype), jnp.asarray(n, dtype)
     d, s = x.shape[-1], jnp.sum(x * x, axis=-1)
     h2 = h * h
     big_l = 0.5 * d * jnp.log1p(1.0 / (h2 * (2.0 + h2))) + s / ((1.0 + h2) * (2.0 + h2))
     if log:
-        return big_l + jnp.log(-jnp.expm1(-big_l)) - math.log(n)
+        return big_l + jnp.log(-jnp.expm1(-big_l)) - jnp.log(n)
     return jnp.expm1(big_l) / n
 
 
