@@ -6,7 +6,6 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray, Real
 
 from .._core.checks import as_float_array, check_int, check_key, message, shape_str
-from ..systems import correlation_dimension
 
 
 class DimensionError(eqx.Module):
@@ -62,6 +61,9 @@ def dimension_error(
     **References:** Grassberger & Procaccia, *Measuring the strangeness of strange
     attractors* (Physica D 1983); Liu et al., *PhyxMamba* (2025; D_frac).
     """
+    # the systems catalogue costs ~0.2 s to import; the other metrics do not need it
+    from ..systems import correlation_dimension
+
     fn = "dimension_error"
     theiler = check_int(fn, "theiler", theiler, minimum=0)
     max_points = check_int(fn, "max_points", max_points, minimum=3, none_ok=True)

@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, Real
-from scipy.optimize import linear_sum_assignment
 
 from .._core.checks import as_weights, check_number, common_float_dtype, message, shape_str
 from ._clouds import as_clouds, normalise, pairwise_cost
@@ -20,6 +19,9 @@ _EMD_MAX_ITER = 10**7
 
 
 def _assignment_host(cost):
+    # importing scipy.optimize costs ~0.25 s: only when an assignment is solved
+    from scipy.optimize import linear_sum_assignment
+
     _, cols = linear_sum_assignment(np.asarray(cost, dtype=np.float64))
     return cols.astype(np.int32)
 
