@@ -2,9 +2,8 @@
 
 from jaxtyping import ArrayLike, Num, Real
 
-from ._dictionaries import Identity
 from ._edmd import fit_edmd
-from ._result import KoopmanResult, check_pairs
+from ._result import KoopmanResult
 
 __all__ = ["dmd"]
 
@@ -31,6 +30,4 @@ def dmd(x: Num[ArrayLike, "m d"], y: Num[ArrayLike, "m d"], *,
     JFM 656 (2010); Tu et al., *On dynamic mode decomposition: theory and applications*,
     J. Comput. Dyn. 1 (2014).
     """
-    x, y = check_pairs("dmd", x, y)
-    return fit_edmd("dmd", x, y, Identity(x.shape[1]), weights=weights, rank=rank,
-                    rcond=rcond)
+    return fit_edmd("dmd", x, y, None, weights=weights, rank=rank, rcond=rcond)

@@ -66,9 +66,12 @@ def edmd(x: Num[ArrayLike, "m d"], y: Num[ArrayLike, "m d"],
     return fit_edmd("edmd", x, y, dictionary, weights=weights, rank=rank, rcond=rcond)
 
 
-def fit_edmd(fn: str, x, y, dictionary, *, weights, rank, rcond) -> KoopmanResult:
-    """`edmd` with errors named after the public function `fn`."""
-    x, y = check_pairs(fn, x, y)
+def fit_edmd(fn: str, x, y, dictionary, *, weights, rank, rcond,
+             pairs_checked: bool = False) -> KoopmanResult:
+    """`edmd` with errors named after the public function `fn` (`dictionary=None`: the
+    identity, DMD); `pairs_checked` when the caller already ran `check_pairs` on x, y."""
+    if not pairs_checked:
+        x, y = check_pairs(fn, x, y)
     m, d = x.shape
     dictionary = Identity(d) if dictionary is None else check_dictionary(fn, dictionary, d)
     w = check_weights(fn, weights, m, x.dtype)

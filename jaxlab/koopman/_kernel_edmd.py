@@ -164,7 +164,8 @@ def kernel_edmd(x: Real[ArrayLike, "m d"], y: Real[ArrayLike, "m d"],
     offset = check_number(fn, "offset", offset)
     features = KernelFeatures(z, jnp.asarray(lengthscale, x.dtype), kernel, degree, offset)
     if landmarks is not None or weights is not None:
-        return fit_edmd(fn, x, y, features, weights=weights, rank=rank, rcond=rcond)
+        return fit_edmd(fn, x, y, features, weights=weights, rank=rank, rcond=rcond,
+                        pairs_checked=True)
     # Exact kernel EDMD with uniform weights: Ψ_X = k(X, X) is symmetric, so its SVD comes
     # from one `eigh` (as kernel methods usually factor the Gram matrix).
     w = check_weights(fn, None, x.shape[0], x.dtype)
