@@ -30,6 +30,7 @@ __all__ = [
     "as_float_arrays",
     "as_inexact_array",
     "as_weights",
+    "cast",
     "check_bool",
     "check_callable",
     "check_choice",
@@ -79,6 +80,13 @@ def concrete_values(x) -> np.ndarray | None:
         return np.asarray(x)
     except jax.errors.TracerArrayConversionError:
         return None
+
+
+def cast(x, dtype) -> jax.Array:
+    """`x` as an array of `dtype`, converted by NumPy when its values are concrete (an eager
+    `astype` compiles one conversion per shape and dtype), by `astype` under tracing."""
+    values = concrete_values(x)
+    return jnp.asarray(x).astype(dtype) if values is None else jnp.asarray(values, dtype)
 
 
 def default_float_dtype():

@@ -12,6 +12,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 from .._core.checks import (
     as_float_array,
+    cast,
     check_instance,
     check_int,
     check_number,
@@ -86,7 +87,7 @@ class FiniteMDP(eqx.Module):
         rprobs = as_float_array(fn, "reward_probs", reward_probs, none_ok=True)
         initial = as_float_array(fn, "initial", initial, none_ok=True)
         dtype = common_float_dtype(transitions, rewards, rprobs, initial)
-        transitions, rewards = _as(transitions, dtype), _as(rewards, dtype)
+        transitions, rewards = cast(transitions, dtype), cast(rewards, dtype)
         if transitions.ndim != 3 or transitions.shape[0] != transitions.shape[2]:
             raise ValueError(message(fn, "transitions", "of shape (S, A, S)",
                                      f"shape {shape_str(transitions)}"))
@@ -100,7 +101,7 @@ class FiniteMDP(eqx.Module):
             rewards = rewards[..., None]
             rprobs = jnp.asarray(np.ones(rewards.shape), dtype)
         else:
-            rprobs = _as(rprobs, dtype)
+            rprobs = cast(rprobs, dtype)
             if rewards.ndim != 4 or rewards.shape[:3] != (s, a, s):
                 raise ValueError(message(fn, "rewards", f"of shape (S, A, S, R) with (S, A, S) "
                                          f"= {(s, a, s)} when reward_probs is given",
@@ -131,7 +132,7 @@ class FiniteMDP(eqx.Module):
         horizon = check_int(fn, "horizon", horizon, minimum=1, none_ok=True)
         if initial is None:
             initial = np.full(s, 1.0 / s)
-        initial = _as(as_float_array(fn, "initial", initial), prob.dtype)
+        initial = cast(as_float_array(fn, "initial", initial), prob.dtype)
         if initial.shape != (s,):
             raise ValueError(message(fn, "initial", f"of shape (S,) = ({s},)",
                                      f"shape {shape_str(initial)}"))
@@ -149,7 +150,7 @@ class FiniteMDP(eqx.Module):
                 raise ValueError(message(fn, "horizon", "a positive int, or terminal states "
                                          "given, when discount=1 (the return is otherwise "
                                          "unbounded)", "horizon=None and no terminal state"))
-        self.next_state = _as(nxt, jnp.int32)
+        self.next_state = cast(nxt, jnp.int32)
         self.reward = reward
         self.prob = prob
         self.initial = initial
@@ -175,7 +176,7 @@ class FiniteMDP(eqx.Module):
         prob = as_float_array(fn, "prob", prob)
         initial = as_float_array(fn, "initial", initial, none_ok=True)
         dtype = common_float_dtype(reward, prob, initial)
-        reward, prob = _as(reward, dtype), _as(prob, dtype)
+        reward, prob = cast(reward, dtype), cast(prob, dtype)
         if nxt.ndim != 3:
             raise ValueError(message(fn, "next_state", "of shape (S, A, M)",
                                      f"shape {shape_str(nxt)}"))
@@ -338,12 +339,6 @@ def check_episodic(fn: str, mdp, *, name: str = "mdp") -> FiniteMDP:
         raise ValueError(message(fn, name, "a FiniteMDP with discount 1 (the stock update "
                                  "c' = c + r)", f"discount={mdp.discount}"))
     return mdp
-
-
-def _as(x, dtype):
-    """`x` in `dtype`: converted in NumPy when concrete (no compile per shape)."""
-    c = concrete_values(x)
-    return jnp.asarray(x).astype(dtype) if c is None else jnp.asarray(c, dtype)
 
 
 def _drop_impossible(nxt, reward, prob):

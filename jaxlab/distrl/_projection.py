@@ -31,6 +31,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._core.checks import (
     as_float_array,
+    cast,
     check_bool,
     check_instance,
     check_int,
@@ -228,8 +229,7 @@ def sweep_settings(fn: str, mdp: FiniteMDP, support: ArrayLike | None, num_atoms
     """
     check_instance(fn, "mdp", mdp, FiniteMDP)
     support = check_support(fn, default_support(mdp, num_atoms) if support is None else support)
-    z = concrete_values(support)
-    support = support.astype(mdp.prob.dtype) if z is None else jnp.asarray(z, mdp.prob.dtype)
+    support = cast(support, mdp.prob.dtype)
     tol = default_tolerance(check_number(fn, "tol", tol, minimum=0.0, none_ok=True), support)
     return SweepSettings(support, projection_plan(mdp.reward, mdp.discount, support), tol,
                          check_int(fn, "max_iterations", max_iterations, minimum=1),

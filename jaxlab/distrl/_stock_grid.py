@@ -16,7 +16,14 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int, PRNGKeyArray
 
-from .._core.checks import as_float_array, check_instance, concrete_values, message, shape_str
+from .._core.checks import (
+    as_float_array,
+    cast,
+    check_instance,
+    concrete_values,
+    message,
+    shape_str,
+)
 from ._mdp import FiniteMDP
 
 Stocks = ArrayLike | Sequence[float]   # a number, a sequence or an array of stocks
@@ -119,8 +126,7 @@ def check_stock_grid(fn: str, stock_grid: Stocks, dtype) -> Array:
     **Raises:** `TypeError` for a non-numeric grid; `ValueError` otherwise.
     """
     grid = as_float_array(fn, "stock_grid", stock_grid)
-    c = concrete_values(grid)
-    grid = grid.astype(dtype) if c is None else jnp.asarray(c, dtype)
+    grid = cast(grid, dtype)
     if grid.ndim != 1 or grid.shape[0] < 1:
         raise ValueError(message(fn, "stock_grid", "of shape (C,) with C >= 1",
                                  f"shape {shape_str(grid)}"))
@@ -141,8 +147,7 @@ def check_initial_stocks(fn: str, initial_stocks: Stocks, dtype) -> Array:
     """`initial_stocks` (a number or `(N,)`) as a finite `(N,)` floating array of `dtype`."""
     stocks = as_float_array(fn, "initial_stocks", initial_stocks, ndim=(0, 1))
     c = concrete_values(stocks)
-    stocks = jnp.atleast_1d(stocks).astype(dtype) if c is None else \
-        jnp.asarray(np.atleast_1d(c), dtype)
+    stocks = cast(jnp.atleast_1d(stocks) if c is None else np.atleast_1d(c), dtype)
     if stocks.shape[0] < 1:
         raise ValueError(message(fn, "initial_stocks", "a number or a non-empty (N,) array",
                                  "shape (0,)"))

@@ -141,3 +141,13 @@ def test_median_distance_against_scipy_pdist(float64):
                                                                    rel=1e-12)
     assert float(median_distance(jnp.asarray(z[:2]))) == pytest.approx(
         np.linalg.norm(z[0] - z[1]), rel=1e-12)
+
+
+def test_cast_concrete_and_traced(float64):
+    x = np.array([1, -2, 3])
+    got = checks.cast(x, jnp.float32)
+    assert got.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(got), [1.0, -2.0, 3.0])
+    traced = jax.jit(lambda v: checks.cast(v, jnp.float32))(jnp.asarray(x))
+    assert traced.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(traced), np.asarray(got))
