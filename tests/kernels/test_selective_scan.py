@@ -264,3 +264,10 @@ def test_float32_stays_float32_with_x64_and_integers_take_the_float_dtype(float6
     assert y.dtype == jnp.float32
     ints = [jnp.ones(s, jnp.int32) for s in ((2, 9, 4), (2, 9, 4), (4, 3), (2, 9, 3), (2, 9, 3))]
     assert jax.eval_shape(selective_scan, *ints).dtype == jnp.float64
+    # and the values of all-integer inputs are those of the float64 arrays of the same values
+    ints = [jnp.asarray(np.arange(np.prod(v.shape)).reshape(v.shape) % 3 - 1, jnp.int32)
+            for v in ints]
+    ints[2] = -jnp.abs(ints[2]) - 1                        # A < 0
+    np.testing.assert_array_equal(
+        selective_scan(*ints, impl="reference"),
+        selective_scan(*(v.astype(jnp.float64) for v in ints), impl="reference"))

@@ -249,3 +249,10 @@ def test_float32_stays_float32_with_x64_and_integers_take_the_float_dtype(float6
     assert y.dtype == jnp.float32
     ints = [jnp.ones(s, jnp.int32) for s in ((2, 9, 4, 2), (2, 9, 4), (4,), (2, 9, 3), (2, 9, 3))]
     assert jax.eval_shape(ssd_scan, *ints).dtype == jnp.float64
+    # and the values of all-integer inputs are those of the float64 arrays of the same values
+    ints = [jnp.asarray(np.arange(np.prod(v.shape)).reshape(v.shape) % 3 - 1, jnp.int32)
+            for v in ints]
+    ints[1], ints[2] = jnp.abs(ints[1]), -jnp.abs(ints[2]) - 1   # dt ≥ 0, A < 0
+    np.testing.assert_array_equal(
+        ssd_scan(*ints, impl="reference"),
+        ssd_scan(*(v.astype(jnp.float64) for v in ints), impl="reference"))

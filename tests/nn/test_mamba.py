@@ -184,10 +184,11 @@ def test_integer_inputs_are_promoted(float64):
     promoted = layer_input("MambaBlock", "x", x_int, 8, jnp.float32)
     assert promoted.dtype == jnp.float32
     np.testing.assert_array_equal(promoted, np.asarray(x_int, np.float32))
-    m = eqx.filter_eval_shape(MambaBlock, 8, d_state=4, dtype=jnp.float32,
-                              key=jax.random.key(0))
-    out = eqx.filter_eval_shape(lambda m, x: m(x), m, x_int)
-    assert out.shape == x_int.shape and out.dtype == jnp.float32
+    for block in (lambda **kw: MambaBlock(8, d_state=4, **kw),
+                  lambda **kw: Mamba2Block(8, d_state=4, head_dim=4, groups=2, **kw)):
+        m = eqx.filter_eval_shape(block, dtype=jnp.float32, key=jax.random.key(0))
+        out = eqx.filter_eval_shape(lambda m, x: m(x), m, x_int)
+        assert out.shape == x_int.shape and out.dtype == jnp.float32
     w = jnp.asarray([[1.0, -2.0], [0.5, 3.0], [2.0, 1.0]], jnp.float32)
     conv = causal_depthwise_conv(x_int[:, :, :3], w)
     assert conv.dtype == jnp.float32
